@@ -1,0 +1,208 @@
+"""The event vocabulary of the contract (§1): what can be recorded about a patient, and how each
+entry is checked before the pathway sees it. Refusals are sentences a nurse understands."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from journey.dates import parse_clinical_date
+from journey.errors import ImpossibleEntry
+
+MAX_TEXT = 500
+
+
+class EventType(StrEnum):
+    MDT_REVIEW = "mdt_review"
+    SYSTEMIC_STARTED = "systemic_started"
+    SYSTEMIC_STOPPED = "systemic_stopped"
+    REASSESSMENT = "reassessment"
+    RADIOTHERAPY = "radiotherapy"
+    SURGERY = "surgery"
+    RECURRENCE = "recurrence"
+    PROGRESSION = "progression"
+    DEATH = "death"
+    TRANSFER = "transfer"
+    LOST_TO_FOLLOW_UP = "lost_to_follow_up"
+
+
+CLOSING_EVENTS = (EventType.DEATH, EventType.TRANSFER, EventType.LOST_TO_FOLLOW_UP)
+
+PLANS = ("perioperative", "upfront_surgery", "conversion", "immunotherapy", "primary_first",
+         "liver_first", "simultaneous", "salvage", "surveillance")
+SURGICAL_PLANS = ("upfront_surgery", "primary_first", "liver_first", "simultaneous")
+REGIMENS = ("FOLFOX", "CAPOX", "FOLFIRI", "FOLFOXIRI", "FOLFIRINOX", "IMMUNOTHERAPY", "OTHER")
+OXALIPLATIN_REGIMENS = ("FOLFOX", "CAPOX")
+TRIPLET_REGIMENS = ("FOLFOXIRI", "FOLFIRINOX")
+BIOLOGICS = ("anti_egfr", "bevacizumab", "none")
+STOP_REASONS = ("completed", "surgery", "progression", "toxicity", "patient_choice", "other")
+RESPONSES = ("CR", "PR", "SD", "PD")
+PROCEDURES = ("liver_resection", "ablation", "primary_resection", "simultaneous_resection")
+LIVER_PROCEDURES = ("liver_resection", "ablation", "simultaneous_resection")
+PRIMARY_PROCEDURES = ("primary_resection", "simultaneous_resection")
+MARGINS = ("R0", "R1", "R2")
+RECURRENCE_SITES = ("liver_only", "extrahepatic", "both")
+RT_TARGETS = ("pelvis",)
+RT_STATUSES = ("started", "completed")
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    label: str  # how a nurse calls it
+    kind: str  # "choice" | "bool"
+    choices: tuple[str, ...] = ()
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    type: EventType
+    label: str
+    fields: tuple[FieldSpec, ...] = ()
+
+    def field(self, name: str) -> FieldSpec | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+
+def _choice(name: str, label: str, choices: tuple[str, ...], required: bool = False) -> FieldSpec:
+    return FieldSpec(name, label, "choice", choices, required)
+
+
+def _flag(name: str, label: str, required: bool = False) -> FieldSpec:
+    return FieldSpec(name, label, "bool", (), required)
+
+
+#: The vocabulary, declared once: the CLI, the web form and the validator all read it.
+EVENT_SPECS: dict[EventType, EventSpec] = {spec.type: spec for spec in (
+    EventSpec(EventType.MDT_REVIEW, "MDT review", (
+        _flag("resectable", "resectable", required=True),
+        _choice("plan", "plan", PLANS),
+        _flag("simultaneous_feasible", "simultaneous resection feasible"),
+        _flag("pelvic_rt_indicated", "pelvic radiotherapy indicated"))),
+    EventSpec(EventType.SYSTEMIC_STARTED, "systemic therapy started", (
+        _choice("regimen", "regimen", REGIMENS, required=True),
+        _choice("biologic", "biologic", BIOLOGICS))),
+    EventSpec(EventType.SYSTEMIC_STOPPED, "systemic therapy stopped", (
+        _choice("reason", "reason", STOP_REASONS, required=True),)),
+    EventSpec(EventType.REASSESSMENT, "resectability reassessment", (
+        _choice("response", "response (RECIST)", RESPONSES, required=True),
+        _flag("resectable", "resectable", required=True))),
+    EventSpec(EventType.RADIOTHERAPY, "pelvic radiotherapy", (
+        _choice("target", "target", RT_TARGETS, required=True),
+        _choice("status", "status", RT_STATUSES, required=True))),
+    EventSpec(EventType.SURGERY, "operation", (
+        _choice("procedure", "procedure", PROCEDURES, required=True),
+        _choice("margin", "margin", MARGINS))),
+    EventSpec(EventType.RECURRENCE, "recurrence", (
+        _choice("site", "site", RECURRENCE_SITES, required=True),)),
+    EventSpec(EventType.PROGRESSION, "progression"),
+    EventSpec(EventType.DEATH, "death"),
+    EventSpec(EventType.TRANSFER, "transfer to another centre"),
+    EventSpec(EventType.LOST_TO_FOLLOW_UP, "lost to follow-up"),
+)}
+
+#: keys every entry may carry besides its own fields
+COMMON_KEYS = ("date", "type", "override", "note")
+
+
+@dataclass(frozen=True)
+class ClinicalEvent:
+    """One validated entry. ``seq`` orders entries of the same date (file or recording order)."""
+
+    type: EventType
+    date: date
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    override: str | None = None
+    note: str | None = None
+    seq: int = 0
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.fields.get(name, default)
+
+    @property
+    def sort_key(self) -> tuple[date, int]:
+        return (self.date, self.seq)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The entry in the scenario format."""
+        out: dict[str, Any] = {"date": self.date.isoformat(), "type": self.type.value}
+        out.update(self.fields)
+        if self.override:
+            out["override"] = self.override
+        if self.note:
+            out["note"] = self.note
+        return out
+
+
+def clean_text(value: object, what: str) -> str:
+    """Free text a person typed: trimmed, printable, not too long."""
+    if not isinstance(value, str):
+        raise ImpossibleEntry(f"{what} must be text.")
+    text = value.strip()
+    if not text:
+        raise ImpossibleEntry(f"{what} cannot be empty.")
+    if len(text) > MAX_TEXT:
+        raise ImpossibleEntry(f"{what} is too long ({len(text)} characters; at most {MAX_TEXT}).")
+    if any(not (ch.isprintable() or ch in "\n\t") for ch in text):
+        raise ImpossibleEntry(f"{what} contains control characters; type it again as plain text.")
+    return text
+
+
+def read_event(raw: object, seq: int = 0) -> ClinicalEvent:
+    """Check one entry against the vocabulary. Raises ImpossibleEntry naming what is wrong."""
+    if not isinstance(raw, Mapping):
+        raise ImpossibleEntry("Each entry must be a set of named fields (date, type, ...).")
+    type_raw = raw.get("type")
+    try:
+        event_type = EventType(type_raw)
+    except ValueError:
+        shown = str(type_raw)[:40]
+        raise ImpossibleEntry(
+            f"'{shown}' is not something the tracker can record. Known entries: "
+            f"{', '.join(t.value for t in EventType)}.") from None
+    spec = EVENT_SPECS[event_type]
+    if "date" not in raw or raw.get("date") is None:
+        raise ImpossibleEntry(f"The {spec.label} has no date; give the day it happened (YYYY-MM-DD).")
+    day = parse_clinical_date(raw["date"], f"The date of the {spec.label}")
+    unknown = sorted(str(k) for k in raw if k not in COMMON_KEYS and spec.field(str(k)) is None)
+    if unknown:
+        known = ", ".join(f.name for f in spec.fields) or "none"
+        raise ImpossibleEntry(f"A {spec.label} has no field {', '.join(unknown)} "
+                              f"(its fields: {known}).")
+    fields: dict[str, Any] = {}
+    for f in spec.fields:
+        value = raw.get(f.name)
+        if value is None:
+            if f.required:
+                raise ImpossibleEntry(f"The {spec.label} needs its {f.label} ({_expected(f)}).")
+            continue
+        fields[f.name] = _checked_value(spec, f, value)
+    override = raw.get("override")
+    override = clean_text(override, "The override reason") if override is not None else None
+    note = raw.get("note")
+    note = clean_text(note, "The note") if note is not None else None
+    return ClinicalEvent(type=event_type, date=day, fields=fields, override=override, note=note,
+                         seq=seq)
+
+
+def _expected(f: FieldSpec) -> str:
+    return "yes or no" if f.kind == "bool" else "one of " + ", ".join(f.choices)
+
+
+def _checked_value(spec: EventSpec, f: FieldSpec, value: object) -> Any:
+    if f.kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in ("true", "yes", "false", "no"):
+            return value.strip().lower() in ("true", "yes")
+        raise ImpossibleEntry(f"The {spec.label}'s {f.label} must be yes or no, not {value!r:.40}.")
+    if isinstance(value, str):
+        match = next((c for c in f.choices if c.lower() == value.strip().lower()), None)
+        if match is not None:
+            return match
+    raise ImpossibleEntry(f"The {spec.label}'s {f.label} must be {_expected(f)}, "
+                          f"not {str(value)[:40]!r}.")

@@ -1,0 +1,338 @@
+"""The phases of the liver-metastases pathway and the transitions between them (contract §2).
+
+The transition table is declared once, as data (``PATHWAY``), and one module-level
+``transitions.Machine`` is built from it for every patient: no machine is attached to a patient
+object (a machine per patient costs heavily at scale, see design/LIBRARIES.md); each step
+triggers ``MACHINE.events[name].trigger(journey, event=...)`` on a small plain adapter.
+
+Guards read the adapter's :class:`Course` (what is running, what has been done) and the event,
+and have no side effects: a refused step leaves the adapter as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from transitions import EventData, Machine
+
+from journey.events import (
+    LIVER_PROCEDURES,
+    SURGICAL_PLANS,
+    ClinicalEvent,
+    EventType,
+)
+
+
+class Phase(StrEnum):
+    ASSESSMENT = "assessment"
+    NEOADJUVANT = "neoadjuvant"
+    REASSESSMENT = "reassessment"
+    RESECTION = "resection"
+    ADJUVANT = "adjuvant"
+    SURVEILLANCE = "surveillance"
+    RECURRENCE = "recurrence"
+    SALVAGE = "salvage"
+    CLOSED = "closed"
+
+
+PHASE_MEANING: dict[Phase, str] = {
+    Phase.ASSESSMENT: "registered, awaiting a plan",
+    Phase.NEOADJUVANT: "on pre-operative systemic therapy",
+    Phase.REASSESSMENT: "a resectability reassessment has fallen due",
+    Phase.RESECTION: "cleared for or recovering from surgery",
+    Phase.ADJUVANT: "on post-operative systemic therapy",
+    Phase.SURVEILLANCE: "treatment finished, in follow-up",
+    Phase.RECURRENCE: "recurrence found, awaiting a decision",
+    Phase.SALVAGE: "progression or no curative option: best salvage or palliative therapy",
+    Phase.CLOSED: "journey closed (death, transfer or lost to follow-up)",
+}
+
+ACTIVE = tuple(p for p in Phase if p is not Phase.CLOSED)
+
+#: the trigger of the timed transition raised by the clock, not by a recorded event
+REASSESSMENT_FALLS_DUE = "reassessment_falls_due"
+
+PREOP, POSTOP, SALVAGE_INTENT = "pre-operative", "post-operative", "salvage"
+
+
+@dataclass
+class Therapy:
+    """A line of systemic therapy that is running."""
+
+    regimen: str
+    biologic: str | None
+    started_on: date
+    intent: str  # PREOP | POSTOP | SALVAGE_INTENT
+
+
+@dataclass
+class Course:
+    """What the guards need to know about the patient's course so far (the fold's memory)."""
+
+    therapy: Therapy | None = None
+    primary_removed: bool = False
+    liver_treated_in_episode: bool = False
+    liver_treated_ever: bool = False
+    died_on: date | None = None
+    closed_by: str | None = None
+
+    @property
+    def on_preop_therapy(self) -> bool:
+        return self.therapy is not None and self.therapy.intent == PREOP
+
+    @property
+    def on_therapy(self) -> bool:
+        return self.therapy is not None
+
+
+class Journey:
+    """The plain object the shared machine moves: a phase and the course behind it."""
+
+    def __init__(self, state: Phase | str = Phase.ASSESSMENT, course: Course | None = None):
+        self.state = str(state)
+        self.course = course or Course()
+
+    @property
+    def phase(self) -> Phase:
+        return Phase(self.state)
+
+
+# -------------------------------------------------------------------------------------------
+# Guards: pure predicates of (journey, event)
+
+Guard = Callable[[Journey, ClinicalEvent], bool]
+
+
+def _plan(plan: str) -> Guard:
+    def guard(j: Journey, e: ClinicalEvent) -> bool:
+        return e.get("plan") == plan
+    guard.__name__ = f"plan_is_{plan}"
+    return guard
+
+
+def surgical_plan(j: Journey, e: ClinicalEvent) -> bool:
+    """The MDT cleared the patient for an operation now."""
+    plan = e.get("plan")
+    return plan in SURGICAL_PLANS and (bool(e.get("resectable")) or plan == "primary_first")
+
+
+def judged_resectable(j: Journey, e: ClinicalEvent) -> bool:
+    return bool(e.get("resectable"))
+
+
+def progressed(j: Journey, e: ClinicalEvent) -> bool:
+    return e.get("response") == "PD" or e.get("reason") == "progression"
+
+
+def on_preop_therapy(j: Journey, e: ClinicalEvent) -> bool:
+    return j.course.on_preop_therapy
+
+
+def liver_treated_in_episode(j: Journey, e: ClinicalEvent) -> bool:
+    return j.course.liver_treated_in_episode
+
+
+def liver_treated_ever(j: Journey, e: ClinicalEvent) -> bool:
+    return j.course.liver_treated_ever
+
+
+def ready_for_surgery(j: Journey, e: ClinicalEvent) -> bool:
+    return e.get("reason") in ("surgery", "completed")
+
+
+def primary_operation(j: Journey, e: ClinicalEvent) -> bool:
+    return e.get("procedure") == "primary_resection"
+
+
+def liver_operation(j: Journey, e: ClinicalEvent) -> bool:
+    return e.get("procedure") in LIVER_PROCEDURES
+
+
+# -------------------------------------------------------------------------------------------
+# The transition table
+
+
+@dataclass(frozen=True)
+class Step:
+    """One row of the table: on ``trigger`` from any of ``sources`` to ``dest`` (None = stay),
+    when every guard in ``when`` holds and none in ``unless`` does. Rows are tried in order."""
+
+    trigger: str
+    sources: tuple[Phase, ...]
+    dest: Phase | None
+    when: tuple[Guard, ...] = ()
+    unless: tuple[Guard, ...] = ()
+    why: str = ""
+
+
+def _row(trigger: EventType | str, sources: Sequence[Phase] | Phase, dest: Phase | None,
+         when: Sequence[Guard] = (), unless: Sequence[Guard] = (), why: str = "") -> Step:
+    srcs = (sources,) if isinstance(sources, Phase) else tuple(sources)
+    return Step(str(trigger), srcs, dest, tuple(when), tuple(unless), why)
+
+
+P = Phase
+E = EventType
+PREOP_PHASES = (P.NEOADJUVANT, P.REASSESSMENT)
+
+PATHWAY: tuple[Step, ...] = (
+    # MDT decisions: the plan decides where the patient goes next
+    _row(E.MDT_REVIEW, ACTIVE, P.SALVAGE, [_plan("salvage")], why="MDT chose salvage therapy"),
+    _row(E.MDT_REVIEW, ACTIVE, P.SURVEILLANCE, [_plan("surveillance")],
+         why="MDT chose surveillance"),
+    _row(E.MDT_REVIEW, (P.ASSESSMENT, P.RECURRENCE, P.SALVAGE, *PREOP_PHASES), P.RESECTION,
+         [surgical_plan], why="MDT cleared the patient for an operation"),
+    _row(E.MDT_REVIEW, P.NEOADJUVANT, P.RESECTION, [judged_resectable],
+         why="MDT judged the disease resectable during pre-operative therapy"),
+    _row(E.MDT_REVIEW, P.RESECTION, P.NEOADJUVANT, [on_preop_therapy],
+         [judged_resectable, liver_treated_in_episode],
+         why="MDT judged the disease no longer resectable; pre-operative therapy goes on"),
+    _row(E.MDT_REVIEW, ACTIVE, None, why="MDT review recorded; the phase stays"),
+
+    # Systemic therapy
+    _row(E.SYSTEMIC_STARTED, (P.ASSESSMENT, P.RECURRENCE), P.NEOADJUVANT,
+         why="pre-operative therapy begins"),
+    _row(E.SYSTEMIC_STARTED, P.RESECTION, P.ADJUVANT, [liver_treated_in_episode],
+         why="post-operative therapy begins"),
+    _row(E.SYSTEMIC_STARTED, P.RESECTION, P.NEOADJUVANT, unless=[liver_treated_in_episode],
+         why="therapy before the liver operation"),
+    _row(E.SYSTEMIC_STARTED, (*PREOP_PHASES, P.ADJUVANT, P.SALVAGE), None,
+         why="a new line of the same therapy"),
+
+    _row(E.SYSTEMIC_STOPPED, ACTIVE, P.SALVAGE, [progressed], unless=[],
+         why="therapy stopped for progression"),
+    _row(E.SYSTEMIC_STOPPED, PREOP_PHASES, P.RESECTION, [ready_for_surgery],
+         why="pre-operative therapy finished; surgery next"),
+    _row(E.SYSTEMIC_STOPPED, PREOP_PHASES, P.ASSESSMENT,
+         why="pre-operative therapy stopped early; awaiting a new plan"),
+    _row(E.SYSTEMIC_STOPPED, P.ADJUVANT, P.SURVEILLANCE, why="post-operative therapy finished"),
+    _row(E.SYSTEMIC_STOPPED, ACTIVE, None, why="therapy stopped"),
+
+    # Resectability reassessment on pre-operative therapy (seed:13)
+    _row(E.REASSESSMENT, (*PREOP_PHASES, P.RESECTION, P.SALVAGE), P.SALVAGE, [progressed],
+         unless=[liver_treated_in_episode], why="progression at reassessment"),
+    _row(E.REASSESSMENT, (*PREOP_PHASES, P.RESECTION, P.SALVAGE), P.RESECTION,
+         [judged_resectable], unless=[liver_treated_in_episode],
+         why="resectable at reassessment"),
+    _row(E.REASSESSMENT, (*PREOP_PHASES, P.RESECTION), P.NEOADJUVANT, [on_preop_therapy],
+         unless=[liver_treated_in_episode], why="not yet resectable; therapy goes on"),
+    _row(E.REASSESSMENT, P.RESECTION, P.ASSESSMENT, unless=[liver_treated_in_episode],
+         why="no longer resectable and off therapy; awaiting a new plan"),
+    _row(E.REASSESSMENT, P.SALVAGE, None, why="reassessment during salvage therapy"),
+
+    _row(E.RADIOTHERAPY, ACTIVE, None, why="pelvic radiotherapy does not change the phase"),
+
+    # Operations
+    _row(E.SURGERY, tuple(p for p in ACTIVE if p is not P.SURVEILLANCE), P.RESECTION,
+         why="operation"),
+    _row(E.SURGERY, P.SURVEILLANCE, P.RESECTION, [primary_operation],
+         why="primary removed after the liver (liver-first approach)"),
+
+    # Recurrence and progression
+    _row(E.RECURRENCE, P.SURVEILLANCE, P.RECURRENCE, why="recurrence during follow-up"),
+    _row(E.RECURRENCE, (P.ADJUVANT, P.RESECTION), P.RECURRENCE, [liver_treated_ever],
+         why="recurrence after liver surgery"),
+    _row(E.PROGRESSION, tuple(p for p in ACTIVE if p is not P.SURVEILLANCE), P.SALVAGE,
+         why="progression"),
+
+    # Closure
+    _row(E.DEATH, ACTIVE, P.CLOSED, why="death"),
+    _row(E.TRANSFER, ACTIVE, P.CLOSED, why="transferred to another centre"),
+    _row(E.LOST_TO_FOLLOW_UP, ACTIVE, P.CLOSED, why="lost to follow-up"),
+
+    # Time: a reassessment falls due during pre-operative therapy (contract §2)
+    _row(REASSESSMENT_FALLS_DUE, P.NEOADJUVANT, P.REASSESSMENT,
+         why="2-monthly reassessment fell due"),
+)
+
+#: what to tell the nurse when a step has no transition from the current phase
+OFF_PATHWAY_HINTS: dict[str, str] = {
+    E.MDT_REVIEW: "",
+    E.SYSTEMIC_STARTED: "In follow-up, record the recurrence or an MDT decision first.",
+    E.SYSTEMIC_STOPPED: "",
+    E.REASSESSMENT: "A resectability reassessment belongs to pre-operative therapy; for scans in "
+                    "follow-up record a recurrence, for growing disease record progression.",
+    E.SURGERY: "In follow-up, record the recurrence (and the MDT decision) before the operation.",
+    E.RECURRENCE: "A recurrence follows curative-intent liver treatment; for disease growing "
+                  "before or during treatment, record progression instead.",
+    E.PROGRESSION: "In follow-up after treatment, new disease is recorded as a recurrence.",
+}
+
+
+def override_trigger(trigger: str) -> str:
+    return f"override:{trigger}"
+
+
+def _build_machine() -> Machine:
+    machine = Machine(model=None, states=[p.value for p in Phase], initial=Phase.ASSESSMENT.value,
+                      auto_transitions=False, send_event=True, ignore_invalid_triggers=True)
+    for row in PATHWAY:
+        conditions = [_as_condition(g) for g in row.when]
+        unless = [_as_condition(g) for g in row.unless]
+        dest = row.dest.value if row.dest is not None else None
+        machine.add_transition(row.trigger, [s.value for s in row.sources], dest,
+                               conditions=conditions, unless=unless)
+        # The override path: the same step recorded from any phase, its guards still deciding
+        # where it leads. Registered from the same rows, so the table stays the one truth.
+        machine.add_transition(override_trigger(row.trigger), "*", dest,
+                               conditions=conditions, unless=unless)
+    return machine
+
+
+def _as_condition(guard: Guard) -> Callable[[EventData], bool]:
+    def condition(event_data: EventData) -> bool:
+        return guard(event_data.model, event_data.kwargs["event"])
+    condition.__name__ = guard.__name__
+    return condition
+
+
+MACHINE = _build_machine()
+
+
+def take_step(journey: Journey, trigger: str, event: ClinicalEvent | None = None,
+              override: bool = False) -> bool:
+    """Move ``journey`` by ``trigger``; False (and nothing changed) when no row allows it."""
+    name = override_trigger(trigger) if override else trigger
+    machine_event = MACHINE.events.get(name)
+    if machine_event is None:
+        return False
+    return bool(machine_event.trigger(journey, event=event))
+
+
+def rows_for(trigger: str) -> list[Step]:
+    return [row for row in PATHWAY if row.trigger == trigger]
+
+
+def diagram_edges() -> list[tuple[str, str, str]]:
+    """(source, destination, label) for every phase-changing row: the pathway picture is drawn
+    from the table itself."""
+    edges: dict[tuple[str, str, str], None] = {}
+    for row in PATHWAY:
+        if row.dest is None:
+            continue
+        for src in row.sources:
+            if src is not row.dest:
+                edges[(src.value, row.dest.value, row.trigger)] = None
+    return list(edges)
+
+
+def mermaid_diagram() -> str:
+    lines = ["stateDiagram-v2", f"    [*] --> {Phase.ASSESSMENT.value}"]
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for src, dst, label in diagram_edges():
+        grouped.setdefault((src, dst), []).append(label)
+    for (src, dst), labels in grouped.items():
+        lines.append(f"    {src} --> {dst}: {', '.join(labels)}")
+    lines.append(f"    {Phase.CLOSED.value} --> [*]")
+    return "\n".join(lines)
+
+
+__all__: list[Any] = [
+    "ACTIVE", "MACHINE", "OFF_PATHWAY_HINTS", "PATHWAY", "PHASE_MEANING", "REASSESSMENT_FALLS_DUE",
+    "Course", "Journey", "Phase", "Step", "Therapy", "diagram_edges", "field", "mermaid_diagram",
+    "take_step",
+]
