@@ -1,0 +1,64 @@
+"""Engines for the configured database. Nothing is created at import time: the composition root
+calls :func:`make_engine` with the URL from the settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+from sqlmodel import SQLModel, create_engine
+
+#: SQLite durability: FULL syncs the WAL on every commit, so an acknowledged event survives a
+#: power cut, not only a process crash. Clinical records are worth the fsync (docs/performance.md).
+SQLITE_SYNCHRONOUS = "FULL"
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def make_engine(url: str, echo: bool = False) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database in ("", ":memory:"):
+            engine = create_engine(url, echo=echo, poolclass=StaticPool,
+                                   connect_args={"check_same_thread": False})
+        else:
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False,
+                                                                 "timeout": 30})
+        _tune_sqlite(engine, in_memory=database in ("", ":memory:"))
+        return engine
+    if parsed.drivername == "postgresql":
+        url = str(parsed.set(drivername="postgresql+psycopg"))
+    return create_engine(url, echo=echo, pool_pre_ping=True)
+
+
+def _tune_sqlite(engine: Engine, in_memory: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        # Let SQLAlchemy, not the driver, open transactions, so BEGIN IMMEDIATE takes the write
+        # lock up front (no deadlock between two writers that both read first).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA synchronous={SQLITE_SYNCHRONOUS}")
+            cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection) -> None:  # type: ignore[no-untyped-def]
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_schema(engine: Engine) -> None:
+    """Create the tables directly (throwaway in-memory databases). Files and servers are
+    created and upgraded by the Alembic migrations (db.migrate)."""
+    import db.tables  # noqa: F401  (registers the tables)
+
+    SQLModel.metadata.create_all(engine)

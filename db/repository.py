@@ -1,0 +1,207 @@
+"""The repository and unit of work over the SQLModel tables: rows in, domain values out.
+
+One unit of work is one transaction. Every write to a patient bumps its version with
+``UPDATE ... WHERE version = :seen``; if someone else wrote first, nothing is written and
+:class:`journey.errors.ConcurrentUpdate` is raised.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Engine, and_, func, or_, update
+from sqlmodel import Session, col, select
+
+from db.tables import EventRow, PatientRow, ReminderRow
+from journey.errors import ConcurrentUpdate, NotFound
+from journey.events import ClinicalEvent, read_event
+from journey.profile import PatientProfile, read_profile
+from journey.reminders import Reminder, ReminderKind
+
+GENESIS = "0" * 64
+
+
+def content_hash(payload: dict[str, Any]) -> str:
+    """Identity of an entry's content: the same entry in two imports hashes the same."""
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def chain_hash(previous: str, row: EventRow) -> str:
+    """The tamper-evidence link: this event's content bound to the previous event's link."""
+    material = json.dumps({
+        "previous": previous, "patient": row.patient_id, "seq": row.seq, "type": row.type,
+        "date": row.date.isoformat(), "recorded_at": row.recorded_at.isoformat(),
+        "actor": row.actor, "payload": row.payload, "phase_before": row.phase_before,
+        "phase_after": row.phase_after, "override": row.override_reason,
+    }, sort_keys=True, default=str)
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class StoredJourney:
+    """A patient as stored: the row, the profile and the event log as domain values."""
+
+    row: PatientRow
+    profile: PatientProfile
+    events: list[ClinicalEvent]
+    event_rows: list[EventRow]
+
+
+def profile_of(row: PatientRow) -> PatientProfile:
+    return read_profile(row.profile)
+
+
+def event_of(row: EventRow) -> ClinicalEvent:
+    return read_event(row.payload, seq=row.seq)
+
+
+def reminder_of(row: ReminderRow) -> Reminder:
+    return Reminder(ReminderKind(row.kind), row.anchor_on, row.due_on, row.resolved_on,
+                    row.cancelled_on)
+
+
+class Repository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- patients ---------------------------------------------------------------------------
+    def find_patient(self, ref: str) -> PatientRow | None:
+        return self.session.exec(select(PatientRow).where(PatientRow.ref == ref)).first()
+
+    def get_patient(self, ref: str) -> PatientRow:
+        row = self.find_patient(ref)
+        if row is None:
+            raise NotFound(f"No patient with reference {ref!r} is registered.")
+        return row
+
+    def add_patient(self, row: PatientRow) -> PatientRow:
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def load_journey(self, ref: str) -> StoredJourney:
+        row = self.get_patient(ref)
+        return self.journey_of(row)
+
+    def journey_of(self, row: PatientRow) -> StoredJourney:
+        event_rows = list(self.session.exec(
+            select(EventRow).where(EventRow.patient_id == row.id).order_by(col(EventRow.seq))))
+        return StoredJourney(row, profile_of(row), [event_of(e) for e in event_rows], event_rows)
+
+    def bump_version(self, row: PatientRow, seen_version: int, phase: str, phase_on: date,
+                     now: datetime) -> None:
+        result = self.session.execute(
+            update(PatientRow)
+            .where(and_(col(PatientRow.id) == row.id, col(PatientRow.version) == seen_version))
+            .values(version=seen_version + 1, phase=phase, phase_on=phase_on, updated_at=now)
+            .execution_options(synchronize_session=False))
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise ConcurrentUpdate(
+                f"Someone else recorded something for patient {row.ref} at the same time. Nothing "
+                f"of yours was saved; open the patient again to see their entry, then record yours.")
+        self.session.expire(row)
+
+    def patient_count(self) -> int:
+        return int(self.session.exec(select(func.count()).select_from(PatientRow)).one())
+
+    def stream_patients(self, batch: int = 500) -> Iterator[StoredJourney]:
+        """Every patient with its log, a batch at a time: memory stays bounded at any cohort size."""
+        last_id = 0
+        while True:
+            rows = list(self.session.exec(select(PatientRow).where(col(PatientRow.id) > last_id)
+                                          .order_by(col(PatientRow.id)).limit(batch)))
+            if not rows:
+                return
+            ids = [r.id for r in rows]
+            events: dict[int, list[EventRow]] = {i: [] for i in ids if i is not None}
+            for e in self.session.exec(select(EventRow).where(col(EventRow.patient_id).in_(ids))
+                                       .order_by(col(EventRow.patient_id), col(EventRow.seq))):
+                events[e.patient_id].append(e)
+            for r in rows:
+                assert r.id is not None
+                log = events[r.id]
+                yield StoredJourney(r, profile_of(r), [event_of(e) for e in log], log)
+            last_id = rows[-1].id or last_id
+            self.session.expunge_all()
+
+    # -- events -----------------------------------------------------------------------------
+    def append_event(self, row: EventRow, previous: EventRow | None) -> EventRow:
+        row.chain_hash = chain_hash(previous.chain_hash if previous else GENESIS, row)
+        self.session.add(row)
+        return row
+
+    # -- reminders --------------------------------------------------------------------------
+    def reminder_rows(self, patient_id: int) -> list[ReminderRow]:
+        return list(self.session.exec(select(ReminderRow).where(ReminderRow.patient_id == patient_id)
+                                      .order_by(col(ReminderRow.anchor_on), col(ReminderRow.kind))))
+
+    def save_reminders(self, patient_id: int, reminders: Sequence[tuple[Reminder, str]],
+                       now: datetime) -> list[ReminderRow]:
+        """Write the reminders the log implies: insert new ones, update changed ones, and cancel
+        stored ones the log no longer implies (a corrected history). Keyed by (kind, anchor)."""
+        stored = {(r.kind, r.anchor_on): r for r in self.reminder_rows(patient_id)}
+        seen: set[tuple[str, date]] = set()
+        for reminder, status in reminders:
+            key = (reminder.kind.value, reminder.anchor_on)
+            seen.add(key)
+            row = stored.get(key)
+            if row is None:
+                row = ReminderRow(patient_id=patient_id, kind=reminder.kind.value,
+                                  anchor_on=reminder.anchor_on, due_on=reminder.due_on,
+                                  status=status, updated_at=now)
+                self.session.add(row)
+                stored[key] = row
+            values = {"due_on": reminder.due_on, "resolved_on": reminder.resolved_on,
+                      "cancelled_on": reminder.cancelled_on, "status": status,
+                      "closed": reminder.closed_on is not None}
+            if any(getattr(row, k) != v for k, v in values.items()):
+                for k, v in values.items():
+                    setattr(row, k, v)
+                row.updated_at = now
+        return [stored[k] for k in stored if k in seen]
+
+    def orphan_reminders(self, patient_id: int, implied: set[tuple[str, date]]) -> list[ReminderRow]:
+        return [r for r in self.reminder_rows(patient_id) if (r.kind, r.anchor_on) not in implied]
+
+    def open_reminders_due(self, as_of: date, limit: int | None = None, kind: str | None = None,
+                           team: str | None = None) -> list[tuple[ReminderRow, PatientRow]]:
+        """Open reminders due on or before ``as_of``, earliest due first (most urgent)."""
+        query = (select(ReminderRow, PatientRow).join(PatientRow,
+                                                      col(PatientRow.id) == ReminderRow.patient_id)
+                 .where(ReminderRow.closed == False, col(ReminderRow.due_on) <= as_of)  # noqa: E712
+                 .where(or_(col(ReminderRow.snoozed_until).is_(None),
+                            col(ReminderRow.snoozed_until) <= as_of))
+                 .order_by(col(ReminderRow.due_on), col(ReminderRow.id)))
+        if kind:
+            query = query.where(ReminderRow.kind == kind)
+        if team:
+            query = query.where(PatientRow.care_team == team)
+        if limit:
+            query = query.limit(limit)
+        return [(r, p) for r, p in self.session.exec(query)]
+
+
+class UnitOfWork:
+    """``with UnitOfWork(engine) as uow:`` one transaction; commit on success, roll back on error."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def __enter__(self) -> Repository:
+        self.session = Session(self.engine, expire_on_commit=False)
+        self.repo = Repository(self.session)
+        return self.repo
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        try:
+            if exc_type is None:
+                self.session.commit()
+            else:
+                self.session.rollback()
+        finally:
+            self.session.close()

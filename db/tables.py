@@ -1,0 +1,165 @@
+"""SQLModel tables. They are storage, kept apart from the domain's values (journey/): rows are
+mapped to and from domain objects in ``db.repository``.
+
+Events are append-only: nothing in the project updates or deletes an event row. The patient row
+holds the derived phase and a version that guards every write (optimistic locking); reminder
+rows are unique per (patient, kind, anchor) so each exists once however often it is computed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class PatientRow(SQLModel, table=True):
+    __tablename__ = "patient"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(index=True, unique=True, max_length=64)
+    care_team: str = Field(default="liver", max_length=64, index=True)
+    #: the validated profile in the scenario format
+    profile: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    timing: str = Field(max_length=16)
+    sidedness: str = Field(max_length=8)
+    #: the phase the event log implies on ``phase_on`` (refreshed by each event and each sweep)
+    phase: str = Field(max_length=16, index=True)
+    phase_on: date
+    version: int = Field(default=1)
+    created_at: datetime
+    updated_at: datetime
+
+
+class EventRow(SQLModel, table=True):
+    __tablename__ = "event"
+    __table_args__ = (UniqueConstraint("patient_id", "seq", name="uq_event_patient_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id", index=True)
+    #: recording order within the patient (1, 2, ...): orders entries of the same clinical date
+    seq: int
+    type: str = Field(max_length=32)
+    #: the clinical date: the day it happened
+    date: date
+    #: the recording instant (UTC): when it was entered
+    recorded_at: datetime
+    actor: str = Field(max_length=128)
+    source: str = Field(default="", max_length=256)
+    #: the entry in the scenario format (type, date, fields, override, note)
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    phase_before: str = Field(max_length=16)
+    phase_after: str = Field(max_length=16)
+    override_reason: str | None = Field(default=None, max_length=500)
+    #: sha256 of the entry's content, to recognise an entry already recorded (idempotent import)
+    content_hash: str = Field(max_length=64, index=True)
+    #: sha256 chained to the previous event of the same patient (tamper evidence)
+    chain_hash: str = Field(max_length=64)
+
+
+class ReminderRow(SQLModel, table=True):
+    __tablename__ = "reminder"
+    __table_args__ = (
+        UniqueConstraint("patient_id", "kind", "anchor_on", name="uq_reminder_patient_kind_anchor"),
+        # the worklist and the sweep read open reminders by due date
+        Index("ix_reminder_open_due", "closed", "due_on"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id", index=True)
+    kind: str = Field(max_length=32)
+    anchor_on: date
+    due_on: date
+    resolved_on: date | None = None
+    cancelled_on: date | None = None
+    #: resolved or cancelled: no longer awaited
+    closed: bool = Field(default=False)
+    #: the status last written by an event or a sweep (scheduled, due, overdue, resolved, cancelled)
+    status: str = Field(max_length=16)
+    snoozed_until: date | None = None
+    updated_at: datetime
+
+
+class ReminderActionRow(SQLModel, table=True):
+    """What a person did with a reminder: acknowledge, snooze (until a date, coded reason) or
+    dismiss (coded justification). Append-only, like events; the audit reads dismissals."""
+
+    __tablename__ = "reminder_action"
+
+    id: int | None = Field(default=None, primary_key=True)
+    reminder_id: int = Field(foreign_key="reminder.id", index=True)
+    patient_id: int = Field(foreign_key="patient.id", index=True)
+    action: str = Field(max_length=16)  # acknowledge | snooze | dismiss
+    reason: str | None = Field(default=None, max_length=32)
+    text: str | None = Field(default=None, max_length=500)
+    snoozed_until: date | None = None
+    actor: str = Field(max_length=128)
+    recorded_at: datetime
+
+
+class NotificationRow(SQLModel, table=True):
+    """The outbox: one row per reminder that fell due or overdue, written in the same transaction,
+    delivered afterwards with retries. Unique per (reminder, status, channel): never doubled."""
+
+    __tablename__ = "notification"
+    __table_args__ = (
+        UniqueConstraint("reminder_id", "status", "channel", name="uq_notification_reminder_status"),
+        Index("ix_notification_pending", "state", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    reminder_id: int = Field(foreign_key="reminder.id", index=True)
+    patient_id: int = Field(foreign_key="patient.id")
+    status: str = Field(max_length=16)  # the reminder status announced: due | overdue
+    channel: str = Field(max_length=16)  # webhook | email
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    idempotency_key: str = Field(max_length=64, unique=True)
+    state: str = Field(default="pending", max_length=16)  # pending | sent | failed
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime
+    last_error: str | None = Field(default=None, max_length=1000)
+    created_at: datetime
+    sent_at: datetime | None = None
+
+
+class SchedulerLease(SQLModel, table=True):
+    """Only the holder of the lease runs scheduled jobs; others stand by (APScheduler 3 must
+    never share a job store between processes)."""
+
+    __tablename__ = "scheduler_lease"
+
+    name: str = Field(primary_key=True, max_length=32)
+    holder: str = Field(max_length=128)
+    expires_at: datetime
+    heartbeat_at: datetime
+
+
+class UserRow(SQLModel, table=True):
+    __tablename__ = "app_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, max_length=64)
+    role: str = Field(max_length=16)  # navigator | clinician | auditor | admin
+    password_hash: str = Field(max_length=256)
+    api_token_hash: str | None = Field(default=None, max_length=128, index=True)
+    active: bool = Field(default=True)
+    created_at: datetime
+
+
+class AccessLogRow(SQLModel, table=True):
+    """Every read of a patient record and every write: who, what, when."""
+
+    __tablename__ = "access_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(index=True)
+    user: str = Field(max_length=64)
+    action: str = Field(max_length=32)  # read | write | export | login ...
+    patient_ref: str | None = Field(default=None, max_length=64, index=True)
+    detail: str = Field(default="", max_length=500)
