@@ -205,7 +205,8 @@ class _Fold:
         else:
             where = f"the patient is in {phase.value} ({PHASE_MEANING[phase]})"
         hint = OFF_PATHWAY_HINTS.get(event.type.value, "")
-        text = f"A {label} cannot be recorded while {where}."
+        article = "An" if label[0] in "aeiou" or label.startswith("MDT") else "A"
+        text = f"{article} {label} cannot be recorded while {where}."
         if hint:
             text += " " + hint
         return text + " If the team decided this on purpose, record it with an override reason."
