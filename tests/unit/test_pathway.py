@@ -1,0 +1,528 @@
+"""The pathway machine, row by row: for every (phase, event) the destination or the refusal, the
+override path, the impossible entries no override makes true, and the timed transition."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import date
+
+import pytest
+
+from journey.course import follow_journey
+from journey.events import ClinicalEvent, EventType
+from journey.pathway import (
+    ACTIVE,
+    PATHWAY,
+    POSTOP,
+    PREOP,
+    REASSESSMENT_FALLS_DUE,
+    SALVAGE_INTENT,
+    Course,
+    Journey,
+    Phase,
+    Step,
+    Therapy,
+    take_step,
+)
+from journey.scenario import read_scenario
+from tests.conftest import PERIOP_START, ev, follow, scenario
+
+P = Phase
+E = EventType
+D = date(2025, 3, 1)
+REFUSED = None  # no transition from this phase
+
+
+# ---------------------------------------------------------------------------------------------
+# Courses: what the guards can see
+
+
+def _therapy(intent: str) -> Therapy:
+    return Therapy("FOLFOX", None, date(2025, 1, 1), intent)
+
+
+COURSES = {
+    "fresh": lambda: Course(),
+    "on_preop": lambda: Course(therapy=_therapy(PREOP)),
+    "on_postop": lambda: Course(therapy=_therapy(POSTOP), liver_treated_in_episode=True,
+                                liver_treated_ever=True),
+    "on_salvage": lambda: Course(therapy=_therapy(SALVAGE_INTENT)),
+    "liver_operated": lambda: Course(liver_treated_in_episode=True, liver_treated_ever=True),
+    "liver_operated_before": lambda: Course(liver_treated_ever=True),
+}
+
+
+def event(type_: EventType, **fields: object) -> ClinicalEvent:
+    return ClinicalEvent(type=type_, date=D, fields=fields)
+
+
+MDT_SALVAGE = event(E.MDT_REVIEW, resectable=False, plan="salvage")
+MDT_SURVEILLANCE = event(E.MDT_REVIEW, resectable=True, plan="surveillance")
+MDT_LIVER_FIRST = event(E.MDT_REVIEW, resectable=True, plan="liver_first")
+MDT_UPFRONT_UNRESECTABLE = event(E.MDT_REVIEW, resectable=False, plan="upfront_surgery")
+MDT_PRIMARY_FIRST_UNRESECTABLE = event(E.MDT_REVIEW, resectable=False, plan="primary_first")
+MDT_PERIOP = event(E.MDT_REVIEW, resectable=True, plan="perioperative")
+MDT_UNRESECTABLE = event(E.MDT_REVIEW, resectable=False, plan="conversion")
+MDT_NO_PLAN_RESECTABLE = event(E.MDT_REVIEW, resectable=True)
+STARTED = event(E.SYSTEMIC_STARTED, regimen="FOLFOX")
+STOPPED = {reason: event(E.SYSTEMIC_STOPPED, reason=reason)
+           for reason in ("completed", "surgery", "progression", "toxicity", "patient_choice", "other")}
+REASSESS_PD = event(E.REASSESSMENT, response="PD", resectable=False)
+REASSESS_PR_RESECTABLE = event(E.REASSESSMENT, response="PR", resectable=True)
+REASSESS_SD = event(E.REASSESSMENT, response="SD", resectable=False)
+RT = event(E.RADIOTHERAPY, target="pelvis", status="started")
+LIVER_SURGERY = event(E.SURGERY, procedure="liver_resection", margin="R0")
+ABLATION = event(E.SURGERY, procedure="ablation")
+PRIMARY_SURGERY = event(E.SURGERY, procedure="primary_resection")
+SIMULTANEOUS = event(E.SURGERY, procedure="simultaneous_resection")
+RECURRENCE = event(E.RECURRENCE, site="liver_only")
+PROGRESSION = event(E.PROGRESSION)
+DEATH, TRANSFER, LOST = event(E.DEATH), event(E.TRANSFER), event(E.LOST_TO_FOLLOW_UP)
+
+
+@dataclass(frozen=True)
+class Case:
+    phase: Phase
+    course: str
+    event: ClinicalEvent | None  # None: the clock (REASSESSMENT_FALLS_DUE)
+    expected: Phase | None  # REFUSED (None) when the pathway has no step
+
+    @property
+    def trigger(self) -> str:
+        return REASSESSMENT_FALLS_DUE if self.event is None else self.event.type.value
+
+    def __str__(self) -> str:
+        what = self.trigger if self.event is None else f"{self.trigger}{dict(self.event.fields)}"
+        to = "REFUSED" if self.expected is None else self.expected.value
+        return f"{self.phase.value}[{self.course}]--{what}->{to}"
+
+
+def cases(phases, course, evt, expected) -> list[Case]:
+    phases = (phases,) if isinstance(phases, Phase) else tuple(phases)
+    return [Case(p, course, evt, p if expected == "stay" else expected) for p in phases]
+
+
+def all_but(*excluded: Phase) -> tuple[Phase, ...]:
+    return tuple(p for p in ACTIVE if p not in excluded)
+
+
+PREOP_PHASES = (P.NEOADJUVANT, P.REASSESSMENT)
+
+#: The expected pathway, written out by hand from contract §2 and docs/decisions.md.
+CASES: list[Case] = [
+    # -- MDT review -------------------------------------------------------------------------
+    *cases(ACTIVE, "fresh", MDT_SALVAGE, P.SALVAGE),
+    *cases(ACTIVE, "fresh", MDT_SURVEILLANCE, P.SURVEILLANCE),
+    *cases((P.ASSESSMENT, P.RECURRENCE, P.SALVAGE), "fresh", MDT_LIVER_FIRST, P.RESECTION),
+    *cases(PREOP_PHASES, "on_preop", MDT_LIVER_FIRST, P.RESECTION),
+    *cases((P.ADJUVANT, P.SURVEILLANCE, P.RESECTION), "liver_operated", MDT_LIVER_FIRST, "stay"),
+    Case(P.ASSESSMENT, "fresh", MDT_PRIMARY_FIRST_UNRESECTABLE, P.RESECTION),
+    Case(P.ASSESSMENT, "fresh", MDT_UPFRONT_UNRESECTABLE, P.ASSESSMENT),
+    Case(P.ASSESSMENT, "fresh", MDT_PERIOP, P.ASSESSMENT),
+    Case(P.ASSESSMENT, "fresh", MDT_UNRESECTABLE, P.ASSESSMENT),
+    Case(P.NEOADJUVANT, "on_preop", MDT_PERIOP, P.RESECTION),
+    Case(P.NEOADJUVANT, "on_preop", MDT_NO_PLAN_RESECTABLE, P.RESECTION),
+    Case(P.NEOADJUVANT, "on_preop", MDT_UNRESECTABLE, P.NEOADJUVANT),
+    # in reassessment the phase waits for the reassessment itself (contract §2)
+    Case(P.REASSESSMENT, "on_preop", MDT_PERIOP, P.REASSESSMENT),
+    Case(P.RESECTION, "on_preop", MDT_UNRESECTABLE, P.NEOADJUVANT),
+    Case(P.RESECTION, "on_preop", MDT_PERIOP, P.RESECTION),
+    Case(P.RESECTION, "fresh", MDT_UNRESECTABLE, P.RESECTION),
+    Case(P.RESECTION, "liver_operated", MDT_UNRESECTABLE, P.RESECTION),
+    *cases((P.ADJUVANT, P.SURVEILLANCE, P.RECURRENCE, P.SALVAGE), "fresh", MDT_PERIOP, "stay"),
+    *cases(P.CLOSED, "fresh", MDT_SALVAGE, REFUSED),
+    *cases(P.CLOSED, "fresh", MDT_PERIOP, REFUSED),
+    # -- systemic therapy started ---------------------------------------------------------------
+    *cases((P.ASSESSMENT, P.RECURRENCE), "fresh", STARTED, P.NEOADJUVANT),
+    Case(P.RESECTION, "liver_operated", STARTED, P.ADJUVANT),
+    Case(P.RESECTION, "fresh", STARTED, P.NEOADJUVANT),
+    *cases(PREOP_PHASES, "on_preop", STARTED, "stay"),
+    Case(P.ADJUVANT, "on_postop", STARTED, P.ADJUVANT),
+    Case(P.SALVAGE, "on_salvage", STARTED, P.SALVAGE),
+    Case(P.SALVAGE, "fresh", STARTED, P.SALVAGE),
+    *cases((P.SURVEILLANCE, P.CLOSED), "liver_operated", STARTED, REFUSED),
+    # -- systemic therapy stopped ---------------------------------------------------------------
+    *cases(ACTIVE, "on_preop", STOPPED["progression"], P.SALVAGE),
+    *cases(PREOP_PHASES, "on_preop", STOPPED["surgery"], P.RESECTION),
+    *cases(PREOP_PHASES, "on_preop", STOPPED["completed"], P.RESECTION),
+    *cases(PREOP_PHASES, "on_preop", STOPPED["toxicity"], P.ASSESSMENT),
+    *cases(PREOP_PHASES, "on_preop", STOPPED["patient_choice"], P.ASSESSMENT),
+    *cases(PREOP_PHASES, "on_preop", STOPPED["other"], P.ASSESSMENT),
+    Case(P.ADJUVANT, "on_postop", STOPPED["completed"], P.SURVEILLANCE),
+    Case(P.ADJUVANT, "on_postop", STOPPED["toxicity"], P.SURVEILLANCE),
+    Case(P.RESECTION, "on_preop", STOPPED["surgery"], P.RESECTION),
+    Case(P.RESECTION, "on_preop", STOPPED["toxicity"], P.RESECTION),
+    *cases((P.ASSESSMENT, P.SURVEILLANCE, P.RECURRENCE), "fresh", STOPPED["other"], "stay"),
+    Case(P.SALVAGE, "on_salvage", STOPPED["toxicity"], P.SALVAGE),
+    Case(P.CLOSED, "fresh", STOPPED["completed"], REFUSED),
+    Case(P.CLOSED, "fresh", STOPPED["progression"], REFUSED),
+    # -- reassessment (seed:13) ------------------------------------------------------------------
+    *cases((*PREOP_PHASES, P.RESECTION, P.SALVAGE), "on_preop", REASSESS_PD, P.SALVAGE),
+    *cases((*PREOP_PHASES, P.RESECTION, P.SALVAGE), "on_preop", REASSESS_PR_RESECTABLE, P.RESECTION),
+    *cases((*PREOP_PHASES, P.RESECTION), "on_preop", REASSESS_SD, P.NEOADJUVANT),
+    Case(P.RESECTION, "fresh", REASSESS_SD, P.ASSESSMENT),
+    Case(P.SALVAGE, "on_salvage", REASSESS_SD, P.SALVAGE),
+    Case(P.SALVAGE, "liver_operated", REASSESS_PD, P.SALVAGE),
+    *cases((P.RESECTION, P.ADJUVANT), "liver_operated", REASSESS_SD, REFUSED),
+    *cases((P.ASSESSMENT, P.ADJUVANT, P.SURVEILLANCE, P.RECURRENCE, P.CLOSED), "fresh",
+           REASSESS_PR_RESECTABLE, REFUSED),
+    # -- pelvic radiotherapy: never moves the phase -------------------------------------------
+    *cases(ACTIVE, "fresh", RT, "stay"),
+    Case(P.CLOSED, "fresh", RT, REFUSED),
+    # -- operations -------------------------------------------------------------------------------
+    *cases(all_but(P.SURVEILLANCE), "fresh", LIVER_SURGERY, P.RESECTION),
+    *cases(all_but(P.SURVEILLANCE), "fresh", PRIMARY_SURGERY, P.RESECTION),
+    Case(P.NEOADJUVANT, "on_preop", ABLATION, P.RESECTION),
+    Case(P.ASSESSMENT, "fresh", SIMULTANEOUS, P.RESECTION),
+    Case(P.SURVEILLANCE, "liver_operated", PRIMARY_SURGERY, P.RESECTION),
+    Case(P.SURVEILLANCE, "liver_operated", LIVER_SURGERY, REFUSED),
+    Case(P.SURVEILLANCE, "liver_operated", ABLATION, REFUSED),
+    Case(P.SURVEILLANCE, "liver_operated", SIMULTANEOUS, REFUSED),
+    Case(P.CLOSED, "fresh", LIVER_SURGERY, REFUSED),
+    # -- recurrence and progression -------------------------------------------------------------
+    Case(P.SURVEILLANCE, "liver_operated", RECURRENCE, P.RECURRENCE),
+    Case(P.ADJUVANT, "on_postop", RECURRENCE, P.RECURRENCE),
+    Case(P.RESECTION, "liver_operated", RECURRENCE, P.RECURRENCE),
+    Case(P.RESECTION, "liver_operated_before", RECURRENCE, P.RECURRENCE),
+    Case(P.RESECTION, "fresh", RECURRENCE, REFUSED),
+    Case(P.ADJUVANT, "fresh", RECURRENCE, REFUSED),
+    *cases((P.ASSESSMENT, P.NEOADJUVANT, P.REASSESSMENT, P.RECURRENCE, P.SALVAGE, P.CLOSED),
+           "liver_operated_before", RECURRENCE, REFUSED),
+    *cases(all_but(P.SURVEILLANCE), "fresh", PROGRESSION, P.SALVAGE),
+    *cases((P.SURVEILLANCE, P.CLOSED), "liver_operated", PROGRESSION, REFUSED),
+    # -- closure ----------------------------------------------------------------------------------
+    *[c for closing in (DEATH, TRANSFER, LOST) for c in cases(ACTIVE, "fresh", closing, P.CLOSED)],
+    *[Case(P.CLOSED, "fresh", closing, REFUSED) for closing in (DEATH, TRANSFER, LOST)],
+    # -- the clock: a reassessment falls due, only from neoadjuvant ---------------------------
+    Case(P.NEOADJUVANT, "on_preop", None, P.REASSESSMENT),
+    *cases((*all_but(P.NEOADJUVANT), P.CLOSED), "on_preop", None, REFUSED),
+]
+
+
+def journey_in(case: Case) -> Journey:
+    return Journey(case.phase, COURSES[case.course]())
+
+
+def row_taken(journey: Journey, trigger: str, evt: ClinicalEvent | None) -> Step | None:
+    """The table's own reading: the first row for the trigger from the phase whose guards hold."""
+    for row in PATHWAY:
+        if row.trigger != trigger or journey.phase not in row.sources:
+            continue
+        if all(g(journey, evt) for g in row.when) and not any(g(journey, evt) for g in row.unless):
+            return row
+    return None
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_each_phase_and_event_leads_where_the_pathway_says(case: Case) -> None:
+    journey = journey_in(case)
+    moved = take_step(journey, case.trigger, case.event)
+    if case.expected is REFUSED:
+        assert not moved
+        assert journey.phase is case.phase
+    else:
+        assert moved
+        assert journey.phase is case.expected
+
+
+def test_the_shared_machine_follows_the_table_exactly() -> None:
+    """The transitions machine and a plain reading of PATHWAY agree on every case."""
+    for case in CASES:
+        journey = journey_in(case)
+        row = row_taken(journey, case.trigger, case.event)
+        moved = take_step(journey, case.trigger, case.event)
+        assert moved == (row is not None), case
+        if row is not None:
+            assert journey.phase is (row.dest or case.phase), case
+
+
+def test_every_row_of_the_transition_table_is_exercised() -> None:
+    used = {id(row_taken(journey_in(c), c.trigger, c.event)) for c in CASES}
+    unused = [f"{row.trigger} {[s.value for s in row.sources]} -> {row.dest}: {row.why}"
+              for row in PATHWAY if id(row) not in used]
+    assert not unused, "rows no case reaches: " + "; ".join(unused)
+
+
+def test_every_event_type_is_tried_from_every_phase() -> None:
+    tried = {(c.phase, c.trigger) for c in CASES}
+    missing = [(p.value, t.value) for p in Phase for t in EventType if (p, t.value) not in tried]
+    assert not missing
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.expected is REFUSED], ids=str)
+def test_a_refused_step_leaves_the_patient_as_they_were(case: Case) -> None:
+    journey = journey_in(case)
+    course_before = replace(journey.course)
+    assert not take_step(journey, case.trigger, case.event)
+    assert journey.state == case.phase.value
+    assert journey.course == course_before
+
+
+def test_one_machine_serves_every_patient() -> None:
+    from journey.pathway import MACHINE
+
+    first, second = Journey(), Journey()
+    assert take_step(first, "systemic_started", STARTED)
+    assert second.phase is P.ASSESSMENT
+    assert MACHINE.models == [] or first not in MACHINE.models
+
+
+# ---------------------------------------------------------------------------------------------
+# Refusals and overrides through the fold
+
+SURGERY_DONE = (*PERIOP_START,
+                ev("systemic_stopped", "2025-03-20", reason="surgery"),
+                ev("surgery", "2025-04-10", procedure="liver_resection", margin="R0"),
+                ev("systemic_started", "2025-05-12", regimen="FOLFOX"),
+                ev("systemic_stopped", "2025-08-01", reason="completed"))
+
+#: (history so far, off-pathway entry, phase it reaches with an override)
+OFF_PATHWAY = {
+    "progression in follow-up": (SURGERY_DONE, ev("progression", "2025-09-01"), P.SALVAGE),
+    "therapy started in follow-up": (SURGERY_DONE, ev("systemic_started", "2025-09-01",
+                                                      regimen="FOLFIRI"), P.NEOADJUVANT),
+    "liver operation in follow-up": (SURGERY_DONE, ev("surgery", "2025-09-01",
+                                                      procedure="liver_resection"), P.RESECTION),
+    "reassessment before any therapy": ((ev("mdt_review", "2025-01-06", resectable=True,
+                                            plan="perioperative"),),
+                                        ev("reassessment", "2025-02-01", response="SD",
+                                           resectable=True), P.RESECTION),
+    "recurrence before liver treatment": (PERIOP_START, ev("recurrence", "2025-02-01",
+                                                           site="liver_only"), P.RECURRENCE),
+    "MDT review after transfer": ((*PERIOP_START, ev("transfer", "2025-02-01")),
+                                  ev("mdt_review", "2025-03-01", resectable=False), P.CLOSED),
+}
+
+
+@pytest.mark.parametrize("name", OFF_PATHWAY)
+def test_an_off_pathway_step_is_refused_with_a_sentence_naming_the_phase(name: str) -> None:
+    history, entry, _ = OFF_PATHWAY[name]
+    plain = follow(scenario(*history, as_of=entry["date"]))
+    outcome = follow(scenario(*history, entry, as_of=entry["date"]))
+    [refusal] = outcome.refusals
+    assert not refusal.impossible
+    assert refusal.seq == len(history) and refusal.type == entry["type"]
+    assert plain.phase.value in refusal.reason
+    assert "override" in refusal.reason
+    assert outcome.phase is plain.phase
+    assert [s.to_dict() for s in outcome.steps] == [s.to_dict() for s in plain.steps]
+    assert outcome.reminders == plain.reminders
+
+
+@pytest.mark.parametrize("name", OFF_PATHWAY)
+def test_an_off_pathway_step_with_an_override_is_recorded_and_marked_overridden(name: str) -> None:
+    history, entry, reached = OFF_PATHWAY[name]
+    entry = {**entry, "override": "MDT decided this on purpose"}
+    outcome = follow(scenario(*history, entry, as_of=entry["date"]))
+    assert outcome.refusals == []
+    step = outcome.steps[-1]
+    assert step.trigger == entry["type"]
+    assert step.overridden is True
+    assert step.to_phase is reached
+    assert step.to_dict()["override"] == "MDT decided this on purpose"
+    assert outcome.phase is reached
+    assert not any(s.overridden for s in outcome.steps[:-1])
+
+
+def test_an_override_on_a_step_the_pathway_allows_is_not_marked_overridden() -> None:
+    outcome = follow(scenario(ev("systemic_started", "2025-01-10", regimen="FOLFOX",
+                                 override="started before the MDT met"), as_of="2025-02-01"))
+    [step] = outcome.steps
+    assert step.to_phase is P.NEOADJUVANT and step.overridden is False
+    assert step.to_dict()["override"] == "started before the MDT met"
+
+
+#: (history so far, entry that cannot be true, a word the reason must contain)
+IMPOSSIBLE = {
+    "a date in the future": (PERIOP_START, ev("reassessment", "2025-03-02", response="PR",
+                                               resectable=True), "future"),
+    "before the primary was diagnosed": ((), ev("mdt_review", "2024-01-09", resectable=True),
+                                         "before the primary tumour was diagnosed"),
+    "after death": ((*PERIOP_START, ev("death", "2025-02-01")),
+                    ev("systemic_stopped", "2025-02-10", reason="other"), "died"),
+    "after death, on the same day": ((*PERIOP_START, ev("death", "2025-02-01")),
+                                     ev("transfer", "2025-02-01"), "died"),
+    "stopping therapy that is not running": ((ev("mdt_review", "2025-01-06", resectable=True),),
+                                             ev("systemic_stopped", "2025-01-20", reason="toxicity"),
+                                             "No systemic therapy is running"),
+    "stopping therapy twice": ((*PERIOP_START, ev("systemic_stopped", "2025-02-01", reason="toxicity")),
+                               ev("systemic_stopped", "2025-02-02", reason="other"),
+                               "No systemic therapy is running"),
+    "removing a primary removed before the journey": (
+        (), ev("surgery", "2025-01-20", procedure="primary_resection"), "already been removed"),
+    "removing a primary twice": (
+        (ev("surgery", "2025-01-20", procedure="simultaneous_resection"),),
+        ev("surgery", "2025-02-20", procedure="primary_resection"), "already been removed"),
+}
+
+
+def _primary_for(name: str) -> dict:
+    return {"resected_on": None} if name == "removing a primary twice" else {}
+
+
+@pytest.mark.parametrize("name", IMPOSSIBLE)
+@pytest.mark.parametrize("override", [None, "the team insists"])
+def test_an_impossible_entry_is_refused_and_no_override_makes_it_true(name: str,
+                                                                      override: str | None) -> None:
+    history, entry, words = IMPOSSIBLE[name]
+    if override:
+        entry = {**entry, "override": override}
+    primary = _primary_for(name)
+    plain = follow(scenario(*history, as_of="2025-03-01", primary=primary))
+    outcome = follow(scenario(*history, entry, as_of="2025-03-01", primary=primary))
+    [refusal] = outcome.refusals
+    assert refusal.impossible
+    assert refusal.seq == len(history)
+    assert words in refusal.reason
+    assert "override" not in refusal.reason
+    assert outcome.phase is plain.phase
+    assert [s.to_dict() for s in outcome.steps] == [s.to_dict() for s in plain.steps]
+
+
+def test_the_primary_can_be_removed_once_during_the_journey() -> None:
+    outcome = follow(scenario(ev("surgery", "2025-01-20", procedure="primary_resection"),
+                              as_of="2025-03-01", primary={"resected_on": None}))
+    assert outcome.refusals == [] and outcome.phase is P.RESECTION
+
+
+def test_therapy_ended_by_surgery_may_still_be_stopped_afterwards() -> None:
+    outcome = follow(scenario(*PERIOP_START,
+                              ev("surgery", "2025-03-20", procedure="liver_resection"),
+                              ev("systemic_stopped", "2025-03-21", reason="surgery"),
+                              as_of="2025-04-01"))
+    assert outcome.refusals == []
+    assert outcome.phase is P.RESECTION
+
+
+# ---------------------------------------------------------------------------------------------
+# Refusal messages are sentences a nurse reads
+
+REPR_TRACES = re.compile(r"<[^>]*>|object at 0x|datetime\.|EventType\.|Phase\.|\bNone\b|"
+                         r"[{}]|\[\s*'|\\n|Therapy\(|Course\(|ClinicalEvent\(")
+
+#: events.py shows the raw value with repr(); filed for the owner of journey/events.py
+READS_A_REPR = pytest.mark.xfail(strict=True, reason="journey/events.py and journey/dates.py print "
+                                 "the offending value with repr() (datetime.date(...), ['...'])")
+ARTICLE = pytest.mark.xfail(strict=True, reason="journey/events.py writes 'A {label}' ('A operation')")
+
+BAD_ENTRIES = [
+    {"date": "2025-02-01", "type": "scan_booked"},
+    {"type": "surgery", "procedure": "liver_resection"},
+    {"date": "01/02/2025", "type": "progression"},
+    {"date": "2025-02-01", "type": "surgery"},
+    {"date": "2025-02-01", "type": "surgery", "procedure": "liver_resction"},
+    pytest.param({"date": "2025-02-01", "type": "surgery", "procedure": "liver_resection",
+                  "margn": "R1"}, marks=ARTICLE),
+    {"date": "2025-02-01", "type": "reassessment", "response": "PR", "resectable": "maybe"},
+    pytest.param({"date": "2025-02-01", "type": "reassessment", "response": "PR",
+                  "resectable": date(2025, 2, 1)}, marks=READS_A_REPR),
+    {"date": "2025-02-01", "type": "systemic_started", "regimen": 5},
+    pytest.param({"date": "2025-02-01", "type": "systemic_started", "regimen": ["FOLFOX"]},
+                 marks=READS_A_REPR),
+    pytest.param({"date": ["2025-02-01"], "type": "progression"}, marks=READS_A_REPR),
+    {"date": "2025-02-01", "type": "progression", "note": "   "},
+    {"date": "2025-02-01", "type": "progression", "override": "x" * 600},
+]
+
+
+def assert_is_a_sentence(reason: str) -> None:
+    assert reason[0].isupper() or reason[0] == "'", reason
+    assert reason.endswith("."), reason
+    assert not REPR_TRACES.search(reason), reason
+    assert not re.match(r"A (MDT|operation|[aeiou])", reason), reason
+    assert len(reason) < 400
+
+
+@pytest.mark.parametrize("entry", BAD_ENTRIES)
+def test_an_unreadable_entry_is_refused_with_a_sentence(entry: dict) -> None:
+    sc = read_scenario(scenario(entry))
+    [refusal] = sc.unreadable
+    assert refusal.impossible and refusal.seq == 0
+    assert_is_a_sentence(refusal.reason)
+
+
+@pytest.mark.parametrize("name", [*OFF_PATHWAY, *IMPOSSIBLE])
+def test_a_pathway_refusal_is_a_sentence_without_program_reprs(name: str) -> None:
+    history, entry, _ = OFF_PATHWAY.get(name) or IMPOSSIBLE[name]
+    sc = read_scenario(scenario(*history, entry, primary=_primary_for(name)))
+    outcome = follow_journey(sc.profile, sc.events, date(2025, 3, 1))
+    assert outcome.refusals
+    for refusal in outcome.refusals:
+        assert_is_a_sentence(refusal.reason)
+
+
+# ---------------------------------------------------------------------------------------------
+# The timed transition into reassessment (contract §2)
+
+def test_a_reassessment_falls_due_on_its_due_date_not_the_day_before() -> None:
+    raw = scenario(*PERIOP_START)  # started 2025-01-10: due 2025-03-10
+    assert follow(raw, as_of=date(2025, 3, 9)).phase is P.NEOADJUVANT
+    outcome = follow(raw, as_of=date(2025, 3, 10))
+    assert outcome.phase is P.REASSESSMENT
+    clock = outcome.steps[-1]
+    assert clock.by_clock and clock.trigger == REASSESSMENT_FALLS_DUE
+    assert (clock.date, clock.from_phase, clock.to_phase) == (date(2025, 3, 10), P.NEOADJUVANT,
+                                                               P.REASSESSMENT)
+    assert clock.to_dict() == {"date": "2025-03-10", "event": "reassessment_falls_due",
+                               "from": "neoadjuvant", "to": "reassessment", "by_clock": True}
+
+
+def test_the_patient_stays_in_reassessment_until_the_reassessment_is_recorded() -> None:
+    raw = scenario(*PERIOP_START)
+    assert follow(raw, as_of=date(2025, 6, 30)).phase is P.REASSESSMENT
+    outcome = follow(scenario(*PERIOP_START, ev("reassessment", "2025-03-20", response="SD",
+                                                resectable=False)), as_of=date(2025, 4, 1))
+    assert [s.to_phase for s in outcome.steps[-2:]] == [P.REASSESSMENT, P.NEOADJUVANT]
+    assert outcome.phase is P.NEOADJUVANT
+    # the next one falls due two calendar months after that reassessment
+    assert follow(scenario(*PERIOP_START, ev("reassessment", "2025-03-20", response="SD",
+                                             resectable=False)),
+                  as_of=date(2025, 5, 20)).phase is P.REASSESSMENT
+
+
+def test_a_reassessment_on_the_due_date_follows_the_clock_step_of_that_day() -> None:
+    outcome = follow(scenario(*PERIOP_START, ev("reassessment", "2025-03-10", response="SD",
+                                                resectable=False)), as_of=date(2025, 3, 10))
+    assert [(s.trigger, s.date) for s in outcome.steps[-2:]] == [
+        (REASSESSMENT_FALLS_DUE, date(2025, 3, 10)), ("reassessment", date(2025, 3, 10))]
+    assert outcome.phase is P.NEOADJUVANT
+
+
+def test_a_reassessment_before_the_due_date_means_the_clock_never_fires() -> None:
+    outcome = follow(scenario(*PERIOP_START, ev("reassessment", "2025-03-09", response="SD",
+                                                resectable=False)), as_of=date(2025, 3, 10))
+    assert not any(s.by_clock for s in outcome.steps)
+    assert outcome.phase is P.NEOADJUVANT
+
+
+@pytest.mark.parametrize("detour,phase", [
+    (ev("reassessment", "2025-02-20", response="PR", resectable=True), P.RESECTION),
+    (ev("progression", "2025-02-20"), P.SALVAGE),
+    (ev("systemic_stopped", "2025-02-20", reason="toxicity"), P.ASSESSMENT),
+    (ev("mdt_review", "2025-02-20", resectable=False, plan="salvage"), P.SALVAGE),
+])
+def test_the_clock_moves_only_a_patient_in_neoadjuvant(detour: dict, phase: Phase) -> None:
+    outcome = follow(scenario(*PERIOP_START, detour), as_of=date(2025, 8, 1))
+    assert outcome.phase is phase
+    assert not any(s.by_clock for s in outcome.steps)
+
+
+def test_the_clock_fires_once_per_due_reassessment() -> None:
+    outcome = follow(scenario(*PERIOP_START), as_of=date(2026, 1, 1))
+    assert sum(s.by_clock for s in outcome.steps) == 1
+
+
+def test_back_in_neoadjuvant_after_the_due_date_the_clock_fires_on_the_day_of_return() -> None:
+    """Cleared for surgery while on therapy, then judged unresectable again after the due date."""
+    outcome = follow(scenario(*PERIOP_START,
+                              ev("mdt_review", "2025-02-20", resectable=True, plan="liver_first"),
+                              ev("reassessment", "2025-02-25", response="PR", resectable=True),
+                              ev("mdt_review", "2025-05-05", resectable=False)),
+                     as_of=date(2025, 5, 6))
+    # the reassessment of 2025-02-25 opened the next one, due 2025-04-25; the patient was in
+    # resection then, and returned to neoadjuvant on 2025-05-05: it falls due that day
+    clock = [s for s in outcome.steps if s.by_clock]
+    assert [(s.date, s.from_phase, s.to_phase) for s in clock] == [
+        (date(2025, 5, 5), P.NEOADJUVANT, P.REASSESSMENT)]
+    assert outcome.phase is P.REASSESSMENT
