@@ -1,0 +1,716 @@
+"""Pathway adherence: the audit checks of the contract (§5), declared once as data.
+
+Each :class:`Check` names the seed statement it enforces, who is eligible (the denominator), when
+a deviation occurs (the numerator) and the settings it reads. :func:`judge` runs every check over
+one :class:`~journey.course.JourneyOutcome`; the same call feeds the replay JSON, the patient view
+and the cohort audit, so the live and the retrospective judgement cannot disagree.
+
+Rules every check follows:
+
+* Only the history up to ``as_of`` counts, and a deviation whose deadline has not passed at
+  ``as_of`` is never counted (a patient still inside a window is not yet judged, and is not in the
+  denominator for that window either).
+* A deviation is *justified* when the event it rests on was recorded with an ``override`` reason,
+  when a coded :class:`ReminderDismissal` of the matching reminder exists, or (A-TOTAL-6M only)
+  when the therapy was stopped with a coded reason that explains it (toxicity, patient choice).
+  Otherwise it is *unexplained*. Justified deviations are still deviations: the rate counts both.
+* A patient with a deviation for a check is always eligible for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from journey.course import JourneyOutcome, PathwayStep
+from journey.events import (
+    CLOSING_EVENTS,
+    LIVER_PROCEDURES,
+    OXALIPLATIN_REGIMENS,
+    PRIMARY_PROCEDURES,
+    TRIPLET_REGIMENS,
+    ClinicalEvent,
+    EventType,
+)
+from journey.pathway import POSTOP, PREOP, Phase
+from journey.reminders import ReminderKind, overdue_from
+
+#: version of the audit rules below; stored with every deviation
+AUDIT_VERSION = "crlm-audit-1"
+
+try:  # the guideline rules carry the version of the whole rule set when they exist
+    from journey.guideline import RULESET_VERSION as _GUIDELINE_VERSION
+except ImportError:  # pragma: no cover - while journey.guideline is being written
+    _GUIDELINE_VERSION = None
+
+RULESET_VERSION: str = str(_GUIDELINE_VERSION) if _GUIDELINE_VERSION else AUDIT_VERSION
+
+#: coded reasons a person may give when dismissing a reminder
+DISMISSAL_REASONS = ("patient_choice", "toxicity", "mdt_decision", "progression", "other")
+
+#: stop reasons that explain a short perioperative total (A-TOTAL-6M) on their own
+EXPLAINING_STOP_REASONS = ("toxicity", "patient_choice")
+
+#: phases that end pre-operative therapy when entered (as in journey.course)
+_ENDS_PREOP = (Phase.SALVAGE, Phase.CLOSED, Phase.RECURRENCE, Phase.SURVEILLANCE)
+
+
+# ---------------------------------------------------------------------------------------------
+# Values
+
+
+@dataclass(frozen=True)
+class ReminderDismissal:
+    """A person dismissed a reminder with a coded reason: the matching deviation is justified."""
+
+    kind: str  # a reminder kind: reassessment_due, total_chemo_check, ...
+    due_on: date
+    dismissed_on: date
+    reason: str  # one of DISMISSAL_REASONS
+    text: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.reason not in DISMISSAL_REASONS:
+            raise ValueError(f"A reminder is dismissed with one of {', '.join(DISMISSAL_REASONS)}, "
+                             f"not {self.reason!r}.")
+
+    @property
+    def justification(self) -> str:
+        coded = self.reason.replace("_", " ")
+        return f"reminder dismissed ({coded}): {self.text}" if self.text else \
+            f"reminder dismissed ({coded})"
+
+
+@dataclass(frozen=True)
+class Deviation:
+    """One departure from the pathway, for one patient."""
+
+    check: str
+    date: date
+    detail: str
+    justified: bool = False
+    justification: str | None = None
+    ruleset_version: str = RULESET_VERSION
+    seed: int | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return {"check": self.check, "date": self.date.isoformat(), "detail": self.detail,
+                "justified": self.justified, "justification": self.justification}
+
+
+@dataclass
+class PatientAdherence:
+    """The checks a patient is in the denominator of, and their deviations in date order."""
+
+    eligible: frozenset[str]
+    deviations: list[Deviation] = field(default_factory=list)
+
+    def deviations_for(self, check_id: str) -> list[Deviation]:
+        return [d for d in self.deviations if d.check == check_id]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What a check found before justification is applied."""
+
+    date: date
+    detail: str
+    event: ClinicalEvent | None = None  # the event the deviation rests on, if any
+    due_on: date | None = None  # the awaited date, to match a reminder dismissal
+    explained_by: str | None = None  # a coded reason recorded with the care itself
+
+
+@dataclass(frozen=True)
+class Verdict:
+    eligible: bool
+    findings: tuple[Finding, ...] = ()
+
+
+@dataclass(frozen=True)
+class Check:
+    """One audit check, as data."""
+
+    id: str
+    seed: int | None
+    title: str
+    eligibility: str  # the denominator, in words
+    deviation: str  # the numerator, in words
+    settings: tuple[str, ...]  # PathwaySettings fields it reads
+    run: Callable[[Reading], Verdict]
+    reminder_kind: str | None = None  # a dismissal of this kind of reminder can justify it
+    dates_as: str = ""  # which day a deviation is dated
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading a journey once, for all checks
+
+
+@dataclass(frozen=True)
+class PreopLine:
+    """A stretch of pre-operative systemic therapy (one or more regimens without a break)."""
+
+    start: date
+    starts: tuple[PathwayStep, ...]  # the systemic_started steps within it
+    end: date | None  # None: still running at as_of
+    ended_by: str | None  # stopped, surgery, progression, closure, phase
+    progressed: bool  # it ended with progression
+    end_index: int | None  # index of the step that ended it
+    episode: int
+
+
+class Reading:
+    """Facts about one journey that several checks need, computed once from its steps."""
+
+    def __init__(self, outcome: JourneyOutcome) -> None:
+        self.outcome = outcome
+        self.profile = outcome.profile
+        self.settings = outcome.settings
+        self.as_of = outcome.as_of
+        self.steps: list[PathwayStep] = [s for s in outcome.steps if s.date <= outcome.as_of]
+        self.timing = self.profile.timing(self.settings.synchronous_window_days)
+        self.episode_of: list[int] = []
+        episode = 0
+        for step in self.steps:
+            if step.event is not None and step.event.type is EventType.RECURRENCE:
+                episode += 1
+            self.episode_of.append(episode)
+        self.preop_lines = self._preop_lines()
+
+    # -- lookups ---------------------------------------------------------------------------
+    def events(self, *types: EventType) -> list[tuple[int, PathwayStep, ClinicalEvent]]:
+        return [(i, s, s.event) for i, s in enumerate(self.steps)
+                if s.event is not None and (not types or s.event.type in types)]
+
+    def resectable_before(self, index: int) -> bool | None:
+        """The latest resectability judgement recorded before step ``index`` (contract §4)."""
+        for step in reversed(self.steps[:index]):
+            e = step.event
+            if e is not None and e.type in (EventType.MDT_REVIEW, EventType.REASSESSMENT) \
+                    and e.get("resectable") is not None:
+                return bool(e.get("resectable"))
+        return None
+
+    def liver_surgeries(self) -> list[tuple[int, PathwayStep, ClinicalEvent]]:
+        return [(i, s, e) for i, s, e in self.events(EventType.SURGERY)
+                if e.get("procedure") in LIVER_PROCEDURES]
+
+    def closed_on(self) -> date | None:
+        closing = self.events(*CLOSING_EVENTS)
+        return closing[0][2].date if closing else None
+
+    def preop_starts(self) -> list[tuple[int, PathwayStep, ClinicalEvent]]:
+        return [(i, s, e) for i, s, e in self.events(EventType.SYSTEMIC_STARTED)
+                if s.therapy_intent == PREOP]
+
+    def _preop_lines(self) -> list[PreopLine]:
+        lines: list[PreopLine] = []
+        current: _OpenLine | None = None
+
+        def finish(index: int | None, day: date | None, why: str | None, progressed: bool = False) -> None:
+            nonlocal current
+            if current is not None:
+                lines.append(PreopLine(current.start, tuple(current.starts), day, why, progressed,
+                                       index, current.episode))
+                current = None
+
+        for i, step in enumerate(self.steps):
+            e = step.event
+            if e is not None:
+                kind = e.type
+                if kind is EventType.SYSTEMIC_STARTED:
+                    if step.therapy_intent != PREOP:
+                        finish(i, e.date, "new line")
+                    elif current is None:
+                        current = _OpenLine(e.date, [step], self.episode_of[i])
+                    else:
+                        current.starts.append(step)
+                elif kind is EventType.SYSTEMIC_STOPPED:
+                    finish(i, e.date, f"stopped ({e.get('reason')})", e.get("reason") == "progression")
+                elif kind is EventType.SURGERY:
+                    finish(i, e.date, "surgery")
+                elif kind is EventType.PROGRESSION or (
+                        kind is EventType.REASSESSMENT and e.get("response") == "PD"):
+                    finish(i, e.date, "progression", True)
+                elif kind in CLOSING_EVENTS or kind is EventType.RECURRENCE:
+                    finish(i, e.date, kind.value)
+            if step.to_phase in _ENDS_PREOP:
+                finish(i, step.date, f"entered {step.to_phase.value}")
+        finish(None, None, None)
+        return lines
+
+
+@dataclass
+class _OpenLine:
+    start: date
+    starts: list[PathwayStep]
+    episode: int
+
+
+# ---------------------------------------------------------------------------------------------
+# The checks
+
+
+def _day(d: date) -> str:
+    return d.isoformat()
+
+
+def reassess_interval(r: Reading) -> Verdict:
+    """Every reassessment_due reminder: late, missing at as_of, or missing when therapy ended."""
+    findings: list[Finding] = []
+    eligible = False
+    grace = r.settings.reminder_grace_days
+    reassessments = {e.date: e for _, _, e in r.events(EventType.REASSESSMENT)}
+    for reminder in r.outcome.reminders:
+        if reminder.kind is not ReminderKind.REASSESSMENT_DUE:
+            continue
+        late_from = overdue_from(reminder.due_on, r.settings)
+        if reminder.resolved_on is not None and reminder.resolved_on <= r.as_of:
+            eligible = True
+            if reminder.resolved_on >= late_from:
+                days = (reminder.resolved_on - reminder.due_on).days
+                findings.append(Finding(
+                    reminder.resolved_on,
+                    f"The resectability reassessment due {_day(reminder.due_on)} came on "
+                    f"{_day(reminder.resolved_on)}, {days} days after it was due (grace {grace} days).",
+                    reassessments.get(reminder.resolved_on), reminder.due_on))
+            continue
+        ended = reminder.cancelled_on is not None and reminder.cancelled_on <= r.as_of
+        until = reminder.cancelled_on if ended and reminder.cancelled_on else r.as_of
+        if until < late_from:
+            continue  # not yet overdue at as_of, or therapy ended before it was
+        eligible = True
+        if not ended:
+            text = (f"The resectability reassessment due {_day(reminder.due_on)} has not been recorded; "
+                    f"overdue since {_day(late_from)} (grace {grace} days).")
+        else:
+            text = (f"Pre-operative therapy went on past the reassessment due {_day(reminder.due_on)} "
+                    f"without one (overdue from {_day(late_from)}, therapy ended {_day(until)}).")
+        findings.append(Finding(late_from, text, None, reminder.due_on))
+    return Verdict(eligible, tuple(findings))
+
+
+def total_six_months(r: Reading) -> Verdict:
+    """Per curative episode with liver surgery, once its perioperative therapy has ended."""
+    s = r.settings
+    target, tolerance = s.total_chemo_target_days, s.total_chemo_tolerance_days
+    findings: list[Finding] = []
+    eligible = False
+    for episode in sorted(set(r.episode_of)):
+        in_episode = [i for i, ep in enumerate(r.episode_of) if ep == episode]
+        surgeries = [i for i, _, _ in r.liver_surgeries() if i in in_episode]
+        if not surgeries:
+            continue
+        lines = [ln for ln in r.preop_lines if ln.episode == episode]
+        if any(ln.end is None for ln in lines):
+            continue
+        preop_days = sum((ln.end - ln.start).days for ln in lines if ln.end is not None)
+        postop_start = next((i for i in in_episode if r.steps[i].therapy_intent == POSTOP), None)
+        end: tuple[int, date, str | None] | None = None
+        if postop_start is not None:
+            for i in in_episode:
+                step = r.steps[i]
+                if i > postop_start and step.event is not None \
+                        and step.event.type is EventType.SYSTEMIC_STOPPED \
+                        and step.from_phase is Phase.ADJUVANT:
+                    end = (i, step.date, step.event.get("reason"))
+                    break
+            if end is None or end[2] == "progression":
+                continue  # still on post-operative therapy, or ended by disease: not judged
+            postop_days = (end[1] - r.steps[postop_start].date).days
+        else:
+            if preop_days == 0:
+                continue  # no perioperative therapy at all in this episode
+            after_surgery = [i for i in in_episode if i > surgeries[0]
+                             and r.steps[i].to_phase is Phase.SURVEILLANCE]
+            if not after_surgery:
+                continue
+            end = (after_surgery[0], r.steps[after_surgery[0]].date, None)
+            postop_days = 0
+        eligible = True
+        total = preop_days + postop_days
+        if abs(total - target) <= tolerance:
+            continue
+        reminder = next((m for m in r.outcome.reminders
+                         if m.kind is ReminderKind.TOTAL_CHEMO_CHECK and postop_start is not None
+                         and m.anchor_on == r.steps[postop_start].date), None)
+        how = "short of" if total < target else "beyond"
+        stop = f", stopped for {str(end[2]).replace('_', ' ')}" if end[2] else ", no post-operative therapy"
+        findings.append(Finding(
+            end[1],
+            f"Perioperative therapy totalled {total} days ({preop_days} pre-operative + {postop_days} "
+            f"post-operative{stop}), {abs(total - target)} days {how} the {target}-day target "
+            f"(tolerance {tolerance} days).",
+            r.steps[end[0]].event, reminder.due_on if reminder else None,
+            f"therapy stopped for {end[2].replace('_', ' ')}" if end[2] in EXPLAINING_STOP_REASONS
+            else None))
+    return Verdict(eligible, tuple(findings))
+
+
+def _mutant(r: Reading) -> bool:
+    b = r.profile.biomarkers
+    return b.ras == "mutant" or b.braf == "mutant"
+
+
+def _wild_type(r: Reading) -> bool:
+    b = r.profile.biomarkers
+    return b.ras == "wild_type" and b.braf == "wild_type"
+
+
+def conversion_regimen(r: Reading) -> Verdict:
+    """Conversion therapy (pre-operative therapy while judged unresectable) for pMMR disease that
+    is RAS/BRAF mutant (seed:12) or wild type and right-sided (seed:11)."""
+    if r.profile.biomarkers.mmr != "pMMR":
+        return Verdict(False)
+    mutant, right = _mutant(r), r.profile.sidedness.value == "right"
+    if not (mutant or (right and _wild_type(r))):
+        return Verdict(False)
+    findings: list[Finding] = []
+    eligible = False
+    for i, _, e in r.preop_starts():
+        if r.resectable_before(i) is not False:
+            continue
+        eligible = True
+        regimen, biologic = e.get("regimen"), e.get("biologic") or "none"
+        given = f"{regimen}" + (f" + {biologic.replace('_', '-')}" if biologic != "none" else "")
+        problems = []
+        if biologic == "anti_egfr":
+            problems.append("anti-EGFR with RAS/BRAF mutant disease" if mutant
+                            else "anti-EGFR for a right-sided primary (bevacizumab preferred, seed:11)")
+        if mutant and not (regimen in TRIPLET_REGIMENS and biologic == "bevacizumab"):
+            problems.append("RAS/BRAF mutant disease calls for triplet chemotherapy plus bevacizumab "
+                            "(seed:12)")
+        elif not mutant and regimen not in TRIPLET_REGIMENS:
+            problems.append("right-sided wild-type disease calls for triplet chemotherapy (seed:11)")
+        if problems:
+            findings.append(Finding(e.date, f"Conversion therapy {given}: " + "; ".join(problems) + ".",
+                                    e))
+    return Verdict(eligible, tuple(findings))
+
+
+def folfox_after_failure(r: Reading) -> Verdict:
+    if r.profile.oxaliplatin_failure_within_12_months is not True:
+        return Verdict(False)
+    starts = r.events(EventType.SYSTEMIC_STARTED)
+    findings = tuple(
+        Finding(e.date, f"{e.get('regimen')} started although adjuvant oxaliplatin failed within 12 "
+                        f"months; FOLFIRI is advised instead (seed:34).", e)
+        for _, _, e in starts if e.get("regimen") in OXALIPLATIN_REGIMENS)
+    return Verdict(bool(starts), findings)
+
+
+def dmmr_immunotherapy(r: Reading) -> Verdict:
+    if r.profile.biomarkers.mmr != "dMMR":
+        return Verdict(False)
+    starts = [(i, e) for i, _, e in r.preop_starts() if r.resectable_before(i) is True]
+    findings = tuple(
+        Finding(e.date, f"Resectable dMMR disease: pre-operative {e.get('regimen')} given instead of "
+                        f"immunotherapy (seed:7).", e)
+        for _, e in starts if e.get("regimen") != "IMMUNOTHERAPY")
+    return Verdict(bool(starts), findings)
+
+
+def resection_after_progression(r: Reading) -> Verdict:
+    """Liver surgery after progression during pre-operative therapy, without a resectable
+    judgement (reassessment or MDT review) recorded in between."""
+    progressions = [ln for ln in r.preop_lines if ln.progressed and ln.end_index is not None]
+    findings: list[Finding] = []
+    for line in progressions:
+        after = line.end_index or 0
+        for i, _, e in r.liver_surgeries():
+            if i <= after:
+                continue
+            cleared = any(s.event is not None and s.event.type in (EventType.REASSESSMENT,
+                                                                    EventType.MDT_REVIEW)
+                          and s.event.get("resectable") is True for s in r.steps[after + 1:i])
+            if not cleared:
+                findings.append(Finding(
+                    e.date, f"Liver surgery on {_day(e.date)} after progression on pre-operative "
+                            f"therapy ({_day(line.end or e.date)}) with no resectable reassessment "
+                            f"in between (seed:33).", e))
+            break
+    return Verdict(bool(progressions), tuple(findings))
+
+
+def complete_response(r: Reading) -> Verdict:
+    """A CR at reassessment while the liver is not yet treated in the episode (seed:32)."""
+    if not r.preop_lines:
+        return Verdict(False)
+    treated: set[int] = set()
+    findings: list[Finding] = []
+    for i, step in enumerate(r.steps):
+        e = step.event
+        if e is None:
+            continue
+        if e.type is EventType.SURGERY and e.get("procedure") in LIVER_PROCEDURES:
+            treated.add(r.episode_of[i])
+        elif e.type is EventType.REASSESSMENT and e.get("response") == "CR" \
+                and r.episode_of[i] not in treated:
+            findings.append(Finding(e.date, "Complete radiological response recorded before liver "
+                                            "surgery: lesions may no longer be found at operation "
+                                            "(seed:32).", e))
+    return Verdict(True, tuple(findings))
+
+
+def small_not_upfront(r: Reading) -> Verdict:
+    """Single metastasis < 20 mm judged resectable before any treatment, in the first episode
+    (the profile describes the metastases found at detection, not a later recurrence)."""
+    m = r.profile.metastases
+    if m.count != 1 or m.max_size_mm >= 20:
+        return Verdict(False)
+    first = [i for i, ep in enumerate(r.episode_of) if ep == 0]
+    findings: list[Finding] = []
+    eligible = False
+    for i in first:
+        step, e = r.steps[i], r.steps[i].event
+        if e is None:
+            continue
+        treats = (e.type is EventType.SYSTEMIC_STARTED
+                  or (e.type is EventType.SURGERY and e.get("procedure") in LIVER_PROCEDURES))
+        if not treats:
+            continue
+        if r.resectable_before(i) is True:
+            eligible = True
+            if e.type is EventType.SYSTEMIC_STARTED and step.therapy_intent == PREOP:
+                findings.append(Finding(e.date, f"Single resectable metastasis of {m.max_size_mm:g} mm: "
+                                                f"pre-operative {e.get('regimen')} instead of upfront "
+                                                f"surgery; it may disappear on chemotherapy (seed:8).",
+                                        e))
+        break  # only the first treatment decides
+    else:
+        eligible = any(r.resectable_before(i + 1) is True for i in first)
+    return Verdict(eligible, tuple(findings))
+
+
+def primary_not_first(r: Reading) -> Verdict:
+    if r.timing.value != "synchronous" or not r.profile.primary.symptomatic:
+        return Verdict(False)
+    removed_on = r.profile.primary.resected_on
+    for _, _, e in r.events(EventType.SURGERY):
+        procedure = e.get("procedure")
+        if procedure in PRIMARY_PROCEDURES:
+            return Verdict(True)
+        if procedure in LIVER_PROCEDURES and (removed_on is None or removed_on > e.date):
+            symptoms = ", ".join(r.profile.primary.symptoms)
+            return Verdict(True, (Finding(
+                e.date, f"Liver {procedure.replace('_', ' ')} before the symptomatic primary "
+                        f"({symptoms}) was removed; the primary should come first (seed:19).", e),))
+    return Verdict(True)
+
+
+def simultaneous_unfit(r: Reading) -> Verdict:
+    ecog = r.profile.ecog
+    operations = [e for _, _, e in r.events(EventType.SURGERY)
+                  if e.get("procedure") == "simultaneous_resection"]
+    if not operations or ecog is None:
+        return Verdict(False)
+    findings = tuple(Finding(e.date, f"Simultaneous resection of primary and liver with ECOG {ecog}; "
+                                     f"it is for patients with good performance status, ECOG 0-1 "
+                                     f"(seed:18).", e)
+                     for e in operations if ecog >= 2)
+    return Verdict(True, findings)
+
+
+def _window_check(r: Reading, anchor: ClinicalEvent, anchor_index: int, days: int,
+                  awaited: Callable[[ClinicalEvent], bool]) -> tuple[bool, date | None, ClinicalEvent | None]:
+    """(judgeable, late day or None, the late event). The awaited event must come on or before
+    ``anchor + days``. Not judgeable while the window is open, or when the journey closed inside
+    it without the awaited event."""
+    deadline = anchor.date + timedelta(days=days)
+    for step in r.steps[anchor_index + 1:]:
+        e = step.event
+        if e is not None and awaited(e):
+            return True, (e.date if e.date > deadline else None), e
+    if r.as_of <= deadline:
+        return False, None, None
+    closed = r.closed_on()
+    if closed is not None and anchor.date <= closed <= deadline:
+        return False, None, None
+    return True, deadline + timedelta(days=1), None
+
+
+def r1_no_chemo(r: Reading) -> Verdict:
+    weeks = r.settings.r1_chemo_window_weeks
+    findings: list[Finding] = []
+    eligible = False
+    for i, _, e in r.liver_surgeries():
+        if e.get("margin") != "R1":
+            continue
+        judgeable, late, started = _window_check(
+            r, e, i, weeks * 7, lambda x: x.type is EventType.SYSTEMIC_STARTED)
+        eligible = eligible or judgeable
+        if late is None:
+            continue
+        if started is not None:
+            text = (f"After the R1 liver resection of {_day(e.date)}, post-operative therapy started only "
+                    f"on {_day(late)}, later than {weeks} weeks (seed:35).")
+        else:
+            text = (f"No post-operative systemic therapy within {weeks} weeks of the R1 liver resection "
+                    f"of {_day(e.date)} (seed:35).")
+        findings.append(Finding(late, text, started, e.date + timedelta(days=weeks * 7)))
+    return Verdict(eligible, tuple(findings))
+
+
+def recurrence_no_mdt(r: Reading) -> Verdict:
+    window = r.settings.recurrence_mdt_days
+    findings: list[Finding] = []
+    eligible = False
+    for i, _, e in r.events(EventType.RECURRENCE):
+        # an MDT review the same day, recorded just before the recurrence, counts too
+        same_day = [s.event for s in r.steps[:i] if s.event is not None and s.date == e.date
+                    and s.event.type is EventType.MDT_REVIEW]
+        if same_day:
+            eligible = True
+            continue
+        judgeable, late, mdt = _window_check(r, e, i, window,
+                                             lambda x: x.type is EventType.MDT_REVIEW)
+        eligible = eligible or judgeable
+        if late is None:
+            continue
+        site = str(e.get("site")).replace("_", " ")
+        if mdt is not None:
+            text = (f"The MDT reviewed the {site} recurrence of {_day(e.date)} only on {_day(late)}, "
+                    f"later than {window} days (seed:37).")
+        else:
+            text = (f"No MDT review within {window} days of the {site} recurrence of {_day(e.date)} "
+                    f"(seed:37).")
+        findings.append(Finding(late, text, mdt, e.date + timedelta(days=window)))
+    return Verdict(eligible, tuple(findings))
+
+
+def rectal_rt_undecided(r: Reading) -> Verdict:
+    """Synchronous rectal primary: the pelvic radiotherapy question must be answered (an MDT
+    recording pelvic_rt_indicated, or radiotherapy given) before the first liver operation."""
+    if r.timing.value != "synchronous" or not r.profile.rectal:
+        return Verdict(False)
+    surgeries = r.liver_surgeries()
+    if not surgeries:
+        return Verdict(True)
+    i, _, e = surgeries[0]
+    decided = any(s.event is not None and (
+        (s.event.type is EventType.MDT_REVIEW and s.event.get("pelvic_rt_indicated") is not None)
+        or s.event.type is EventType.RADIOTHERAPY) for s in r.steps[:i])
+    if decided:
+        return Verdict(True)
+    return Verdict(True, (Finding(e.date, "Liver surgery for synchronous rectal cancer before an MDT "
+                                          "recorded whether pelvic radiotherapy is indicated (seed:20).",
+                                  e),))
+
+
+def override(r: Reading) -> Verdict:
+    findings = tuple(
+        Finding(s.date, f"{s.trigger.replace('_', ' ').capitalize()} recorded with an override"
+                        + ("" if s.overridden else " (the pathway allowed it anyway)")
+                        + f": {s.event.override}", s.event)
+        for s in r.steps if s.event is not None and s.event.override)
+    return Verdict(True, findings)
+
+
+GRACE, TARGET, TOLERANCE = "reminder_grace_days", "total_chemo_target_days", "total_chemo_tolerance_days"
+
+CHECKS: tuple[Check, ...] = (
+    Check("A-REASSESS-INTERVAL", 13, "Resectability reassessed every 2 months on pre-operative therapy",
+          "patients with a reassessment that fell due on pre-operative therapy and was done, or whose "
+          "due date plus grace has passed",
+          "a reassessment came later than due + grace, or had not come when due + grace passed "
+          "(still missing at as_of, or pre-operative therapy went on past that day)",
+          ("reassessment_interval_months", GRACE), reassess_interval,
+          reminder_kind=ReminderKind.REASSESSMENT_DUE.value,
+          dates_as="the late reassessment's day; when missing, the first overdue day (due + grace + 1)"),
+    Check("A-TOTAL-6M", 14, "Six months of perioperative chemotherapy in total",
+          "curative episodes with liver surgery and perioperative therapy whose therapy has ended "
+          "(post-operative therapy stopped other than for progression, or surveillance without it)",
+          "pre-operative + post-operative days differ from the target by more than the tolerance",
+          (TARGET, TOLERANCE), total_six_months, reminder_kind=ReminderKind.TOTAL_CHEMO_CHECK.value,
+          dates_as="the day the perioperative therapy ended"),
+    Check("A-CONVERSION-REGIMEN", 12, "Conversion regimen matches tumour biology and side",
+          "pMMR, judged unresectable, pre-operative therapy started; RAS or BRAF mutant, or RAS and BRAF "
+          "wild type with a right-sided primary",
+          "anti-EGFR with RAS/BRAF mutant or right-sided disease; no triplet + bevacizumab for mutant "
+          "disease; no triplet for right-sided wild-type disease", (), conversion_regimen,
+          dates_as="the day the regimen started"),
+    Check("A-FOLFOX-AFTER-OXA-FAILURE", 34, "No FOLFOX after oxaliplatin failure within 12 months",
+          "relapse within 12 calendar months of adjuvant oxaliplatin, systemic therapy started",
+          "FOLFOX or CAPOX started", (), folfox_after_failure, dates_as="the day it started"),
+    Check("A-DMMR-NO-IMMUNO", 7, "Immunotherapy first for resectable dMMR disease",
+          "dMMR, pre-operative therapy started while judged resectable",
+          "that therapy was not immunotherapy", (), dmmr_immunotherapy, dates_as="the day it started"),
+    Check("A-RESECTION-AFTER-PROGRESSION", 33, "No resection straight after progression on therapy",
+          "progression (PD, progression event, or stop for progression) during pre-operative therapy",
+          "liver surgery after it with no resectable judgement (reassessment or MDT) in between",
+          (), resection_after_progression, dates_as="the day of the operation"),
+    Check("A-COMPLETE-RESPONSE", 32, "Operate before a complete radiological response",
+          "patients who received pre-operative therapy",
+          "a reassessment recorded CR before liver surgery in the episode", (), complete_response,
+          dates_as="the day of the reassessment"),
+    Check("A-SMALL-NOT-UPFRONT", 8, "Single small metastasis goes to upfront surgery",
+          "a single metastasis < 20 mm, judged resectable before the first treatment (first episode)",
+          "the first treatment was pre-operative systemic therapy", (), small_not_upfront,
+          dates_as="the day the therapy started"),
+    Check("A-PRIMARY-NOT-FIRST", 19, "Symptomatic synchronous primary treated first",
+          "synchronous metastases with a symptomatic primary (bleeding, obstruction, perforation)",
+          "a liver resection or ablation before the primary was removed", ("synchronous_window_days",),
+          primary_not_first, dates_as="the day of the liver operation"),
+    Check("A-SIMULTANEOUS-UNFIT", 18, "Simultaneous resection only with good performance status",
+          "a simultaneous resection was done and ECOG is recorded", "ECOG >= 2", (), simultaneous_unfit,
+          dates_as="the day of the operation"),
+    Check("A-R1-NO-CHEMO", 35, "Post-operative therapy after an R1 liver resection",
+          "R1 liver resections whose window has passed, or with therapy started (closure inside the "
+          "window excludes)", "no systemic therapy started within the window after the operation",
+          ("r1_chemo_window_weeks",), r1_no_chemo, reminder_kind="r1_postop_therapy",
+          dates_as="the late start's day; when missing, the first day after the window"),
+    Check("A-RECURRENCE-NO-MDT", 37, "MDT review after recurrence",
+          "recurrences whose window has passed, or with an MDT review recorded (closure inside the "
+          "window excludes)", "no MDT review within the window after the recurrence",
+          ("recurrence_mdt_days",), recurrence_no_mdt, reminder_kind="recurrence_mdt",
+          dates_as="the late review's day; when missing, the first day after the window"),
+    Check("A-RECTAL-RT-UNDECIDED", 20, "Pelvic radiotherapy decided for synchronous rectal cancer",
+          "synchronous metastases with a rectal primary",
+          "first liver operation before an MDT recorded pelvic_rt_indicated (or radiotherapy was given)",
+          ("synchronous_window_days",), rectal_rt_undecided, dates_as="the day of the liver operation"),
+    Check("A-OVERRIDE", None, "Entries recorded with an override", "every patient",
+          "an accepted event carries an override reason (always justified by that reason)", (), override,
+          dates_as="the day of the event"),
+)
+
+CHECKS_BY_ID: dict[str, Check] = {c.id: c for c in CHECKS}
+
+
+# ---------------------------------------------------------------------------------------------
+# Judging one journey
+
+
+def _justify(check: Check, finding: Finding, dismissals: Sequence[ReminderDismissal],
+             as_of: date) -> tuple[bool, str | None]:
+    if finding.event is not None and finding.event.override:
+        return True, f"override: {finding.event.override}"
+    if check.reminder_kind is not None and finding.due_on is not None:
+        for d in dismissals:
+            if str(d.kind) == check.reminder_kind and d.due_on == finding.due_on \
+                    and d.dismissed_on <= as_of:
+                return True, d.justification
+    if finding.explained_by:
+        return True, finding.explained_by
+    return False, None
+
+
+def judge(outcome: JourneyOutcome, dismissals: Sequence[ReminderDismissal] = ()) -> PatientAdherence:
+    """Run every check over one journey on its ``as_of``."""
+    reading = Reading(outcome)
+    eligible: set[str] = set()
+    deviations: list[Deviation] = []
+    for check in CHECKS:
+        verdict = check.run(reading)
+        if verdict.eligible or verdict.findings:
+            eligible.add(check.id)
+        for finding in verdict.findings:
+            if finding.date > outcome.as_of:
+                continue  # a deadline still ahead is never a deviation
+            if check.id == "A-OVERRIDE":
+                justified, why = True, finding.event.override if finding.event else None
+            else:
+                justified, why = _justify(check, finding, dismissals, outcome.as_of)
+            deviations.append(Deviation(check.id, finding.date, finding.detail, justified, why,
+                                        RULESET_VERSION, check.seed))
+    deviations.sort(key=lambda d: (d.date, d.check))
+    return PatientAdherence(frozenset(eligible), deviations)
