@@ -174,6 +174,8 @@ class Repository:
         query = (select(ReminderRow, PatientRow).join(PatientRow,
                                                       col(PatientRow.id) == ReminderRow.patient_id)
                  .where(ReminderRow.closed == False, col(ReminderRow.due_on) <= as_of)  # noqa: E712
+                 .where(or_(col(ReminderRow.dismissed_on).is_(None),  # dismissed, with a reason
+                            col(ReminderRow.dismissed_on) > as_of))
                  .where(or_(col(ReminderRow.snoozed_until).is_(None),
                             col(ReminderRow.snoozed_until) <= as_of))
                  .order_by(col(ReminderRow.due_on), col(ReminderRow.id)))

@@ -83,6 +83,10 @@ class ReminderRow(SQLModel, table=True):
     #: the status last written by an event or a sweep (scheduled, due, overdue, resolved, cancelled)
     status: str = Field(max_length=16)
     snoozed_until: date | None = None
+    #: the last status announced through the outbox (due, overdue): each is announced once
+    announced: str | None = Field(default=None, max_length=16)
+    #: the day a person dismissed it with a coded justification (reminder_action holds why)
+    dismissed_on: date | None = None
     updated_at: datetime
 
 
@@ -114,13 +118,16 @@ class NotificationRow(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    reminder_id: int = Field(foreign_key="reminder.id", index=True)
-    patient_id: int = Field(foreign_key="patient.id")
-    status: str = Field(max_length=16)  # the reminder status announced: due | overdue
+    kind: str = Field(default="reminder", max_length=16)  # reminder | digest
+    #: the reminder announced (None for a care team's daily digest)
+    reminder_id: int | None = Field(default=None, foreign_key="reminder.id", index=True)
+    patient_id: int | None = Field(default=None, foreign_key="patient.id")
+    status: str = Field(max_length=16)  # the reminder status announced: due | overdue (digest)
     channel: str = Field(max_length=16)  # webhook | email
     payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     idempotency_key: str = Field(max_length=64, unique=True)
-    state: str = Field(default="pending", max_length=16)  # pending | sent | failed
+    #: pending | sending (claimed by a deliverer) | sent | failed | superseded (reminder closed)
+    state: str = Field(default="pending", max_length=16)
     attempts: int = Field(default=0)
     next_attempt_at: datetime
     last_error: str | None = Field(default=None, max_length=1000)

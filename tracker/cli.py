@@ -20,6 +20,7 @@ from rich.table import Table
 
 from journey.errors import Conflict, EntryRefused, InvalidScenario, JourneyError, NotFound
 from journey.pathway import PHASE_MEANING, Phase
+from tracker.cli_reminders import register_commands, reminder_app
 from tracker.settings import Settings
 
 app = typer.Typer(help="Treatment-journey tracker for colorectal liver metastases.",
@@ -28,6 +29,8 @@ event_app = typer.Typer(help="Record clinical events.", no_args_is_help=True)
 patient_app = typer.Typer(help="Look at patients.", no_args_is_help=True)
 app.add_typer(event_app, name="event")
 app.add_typer(patient_app, name="patient")
+app.add_typer(reminder_app, name="reminder")
+register_commands(app)  # journey scheduler, journey notifications
 
 out = Console()
 err = Console(stderr=True)

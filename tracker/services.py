@@ -30,6 +30,7 @@ from journey.reminders import ReminderStatus, status_on
 from journey.scenario import Scenario
 from journey.settings import PathwaySettings
 from tracker.clock import Clock
+from tracker.reminder_actions import dismissals_for
 from tracker.settings import Settings
 
 
@@ -146,7 +147,8 @@ class Tracker:
             stored = repo.load_journey(ref)
             outcome = self.follow(stored, as_of)
             reminders = repo.reminder_rows(stored.row.id or 0)
-            return PatientView(stored.row, stored.profile, outcome, judge_journey(outcome),
+            dismissals = tuple(dismissals_for(repo.session, stored.row.id or 0, outcome.as_of))
+            return PatientView(stored.row, stored.profile, outcome, judge_journey(outcome, dismissals),
                                stored.event_rows, reminders)
 
     def worklist(self, as_of: date | None = None, limit: int | None = 50, kind: str | None = None,

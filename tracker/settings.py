@@ -34,6 +34,36 @@ class Settings(BaseSettings):
     #: who is recorded as the actor when the CLI records something
     actor: str = Field(default_factory=lambda: f"cli:{os.environ.get('USER', 'unknown')}")
 
+    # -- the scheduler (docs/scheduler.md) ---------------------------------------------------
+    #: minutes between sweeps that move reminders to due/overdue and fire timed transitions
+    sweep_interval_minutes: int = Field(default=15, ge=1, le=1440)
+    #: local time (site timezone) of the daily digest per care team, HH:MM
+    digest_time: str = Field(default="07:30", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    #: seconds between delivery rounds of the notification outbox
+    delivery_interval_seconds: int = Field(default=60, ge=1, le=3600)
+    #: a scheduler lease lasts this long unless renewed; a dead holder is replaced after it
+    scheduler_lease_seconds: int = Field(default=30, ge=2, le=600)
+    #: how often the holder renews the lease (and a standby tries to take it)
+    scheduler_heartbeat_seconds: int = Field(default=10, ge=1, le=300)
+
+    # -- notification channels (none configured: reminders are still announced, not sent) -----
+    webhook_url: str | None = None
+    #: the HMAC-SHA256 key of the X-Journey-Signature header
+    webhook_secret: str = ""
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "journey-tracker@localhost"
+    #: comma-separated recipients
+    smtp_to: str = ""
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    #: after this many failed attempts a notification is marked failed (``journey notifications``)
+    notification_max_attempts: int = Field(default=6, ge=1, le=50)
+    #: the first retry waits this long; each further one twice as long (capped at an hour)
+    notification_backoff_seconds: int = Field(default=60, ge=1, le=3600)
+
     def pathway(self) -> PathwaySettings:
         return PathwaySettings(
             synchronous_window_days=self.synchronous_window_days,

@@ -1,0 +1,218 @@
+"""The pacemaker: APScheduler 3 drives the sweep, the outbox delivery and the daily digest.
+
+What is due lives in the database; the jobs are idempotent, so running one late, twice, or after
+downtime gives the same rows. The choices that make that so (see docs/scheduler.md):
+
+- jobs are top-level functions with fixed ids (``journey-sweep``, ``journey-deliver``,
+  ``journey-daily-digest``), stored in the project database (``apscheduler_jobs``);
+- ``job_defaults``: ``coalesce=True`` (missed runs collapse into one) and
+  ``misfire_grace_time=None`` (a run missed while the process was down is run on start, not
+  silently dropped as with the 1-second default), ``max_instances=1``;
+- the sweep and the delivery are (re)scheduled to run at once on start; the digest keeps its
+  stored next run when its trigger is unchanged, so a digest missed during downtime goes out once
+  on start (the outbox key per team and day stops a second one);
+- the digest is a ``CronTrigger`` in the site timezone: 07:30 local on both sides of a DST change;
+- **one active process**: APScheduler 3 must never share a job store, so only the holder of the
+  ``scheduler_lease`` row starts it. The holder renews the lease every heartbeat; a standby tries
+  to take it every heartbeat and succeeds once it has expired (a SIGKILLed holder is replaced
+  within lease + heartbeat seconds). A holder that fails to renew stops its jobs at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import Engine, and_, insert, or_, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import col
+
+from db.tables import SchedulerLease
+from tracker.notify import DeliveryReport, deliver
+from tracker.settings import Settings
+from tracker.sweep import SweepReport, sweep, write_digests
+
+if TYPE_CHECKING:
+    from tracker.services import Tracker
+
+log = logging.getLogger("journey.scheduler")
+
+JOB_SWEEP = "journey-sweep"
+JOB_DELIVER = "journey-deliver"
+JOB_DIGEST = "journey-daily-digest"
+JOBS_TABLE = "apscheduler_jobs"
+LEASE_NAME = "scheduler"
+
+JOB_DEFAULTS = {"coalesce": True, "misfire_grace_time": None, "max_instances": 1}
+
+#: the tracker the jobs of this process work on (jobs are pickled by reference: they cannot
+#: carry an engine, so the running process installs its tracker here)
+_runtime: Tracker | None = None
+
+
+def install(tracker: Tracker) -> None:
+    global _runtime
+    _runtime = tracker
+
+
+def _tracker() -> Tracker:
+    if _runtime is None:
+        raise RuntimeError("No tracker installed: run the jobs through run_scheduler() or install().")
+    return _runtime
+
+
+# -- the jobs (top-level functions: APScheduler stores them by reference) ---------------------------
+def sweep_job() -> None:
+    tracker = _tracker()
+    log.info("job %s (pid %d)", JOB_SWEEP, os.getpid())
+    sweep(tracker, tracker.clock.today())
+
+
+def deliver_job() -> None:
+    tracker = _tracker()
+    report = deliver(tracker)
+    if report.sent or report.retrying or report.failed or report.superseded:
+        log.info("job %s (pid %d): %s", JOB_DELIVER, os.getpid(), report.sentence())
+
+
+def digest_job() -> None:
+    tracker = _tracker()
+    log.info("job %s (pid %d)", JOB_DIGEST, os.getpid())
+    write_digests(tracker, tracker.clock.today())
+
+
+@dataclass
+class OnceReport:
+    sweep: SweepReport
+    delivery: DeliveryReport
+
+
+def run_once(tracker: Tracker, as_of: date | None = None) -> OnceReport:
+    """One sweep and one delivery round (``journey scheduler --once``)."""
+    return OnceReport(sweep(tracker, as_of or tracker.clock.today()), deliver(tracker))
+
+
+# -- the APScheduler --------------------------------------------------------------------------------
+def digest_trigger(settings: Settings) -> CronTrigger:
+    hour, minute = (int(p) for p in settings.digest_time.split(":"))
+    return CronTrigger(hour=hour, minute=minute, timezone=ZoneInfo(settings.site_timezone))
+
+
+def build_scheduler(engine: Engine, settings: Settings) -> BackgroundScheduler:
+    return BackgroundScheduler(
+        jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOBS_TABLE)},
+        job_defaults=dict(JOB_DEFAULTS), timezone=ZoneInfo(settings.site_timezone))
+
+
+def schedule_jobs(scheduler: BackgroundScheduler, settings: Settings, now: datetime) -> None:
+    """Add or update the jobs of a started (paused) scheduler."""
+    scheduler.add_job(sweep_job, IntervalTrigger(minutes=settings.sweep_interval_minutes),
+                      id=JOB_SWEEP, name="sweep reminders and timed transitions",
+                      replace_existing=True, next_run_time=now)
+    scheduler.add_job(deliver_job, IntervalTrigger(seconds=settings.delivery_interval_seconds),
+                      id=JOB_DELIVER, name="deliver the notification outbox",
+                      replace_existing=True, next_run_time=now)
+    trigger = digest_trigger(settings)
+    existing = scheduler.get_job(JOB_DIGEST)
+    if existing is None or str(existing.trigger) != str(trigger) or existing.func is not digest_job:
+        scheduler.add_job(digest_job, trigger, id=JOB_DIGEST, name="daily digest per care team",
+                          replace_existing=True)
+    # else: keep the stored next run, so a digest missed during downtime runs once now
+
+
+def start_jobs(tracker: Tracker) -> BackgroundScheduler:
+    scheduler = build_scheduler(tracker.engine, tracker.settings)
+    scheduler.start(paused=True)
+    try:
+        schedule_jobs(scheduler, tracker.settings, datetime.now(UTC))
+        scheduler.resume()
+    except Exception:
+        scheduler.shutdown(wait=False)
+        raise
+    return scheduler
+
+
+# -- the lease: one active scheduler per database ---------------------------------------------------
+def default_holder() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Lease:
+    """A row that one process holds until ``expires_at``; renewing and taking over are each one
+    conditional UPDATE, so two processes can never both believe they hold it."""
+
+    def __init__(self, engine: Engine, holder: str, seconds: int, name: str = LEASE_NAME) -> None:
+        self.engine, self.holder, self.seconds, self.name = engine, holder, seconds, name
+
+    def acquire(self, now: datetime) -> bool:
+        """Renew the lease if held, take it if free or expired; True if this process holds it."""
+        values = {"holder": self.holder, "expires_at": now + timedelta(seconds=self.seconds),
+                  "heartbeat_at": now}
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                update(SchedulerLease)
+                .where(and_(col(SchedulerLease.name) == self.name,
+                            or_(col(SchedulerLease.holder) == self.holder,
+                                col(SchedulerLease.expires_at) < now)))
+                .values(**values))
+            if result.rowcount == 1:
+                return True
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(insert(SchedulerLease).values(name=self.name, **values))
+            return True
+        except IntegrityError:
+            return False  # someone else holds it
+
+    def release(self) -> None:
+        """Let a standby take over at once (a clean stop)."""
+        with self.engine.begin() as connection:
+            connection.execute(update(SchedulerLease)
+                               .where(and_(col(SchedulerLease.name) == self.name,
+                                           col(SchedulerLease.holder) == self.holder))
+                               .values(expires_at=datetime(1970, 1, 1, tzinfo=UTC)))
+
+
+def run_scheduler(tracker: Tracker, stop: threading.Event, holder: str | None = None) -> None:
+    """Hold the lease and run the jobs, or stand by until the lease is free; until ``stop``."""
+    install(tracker)
+    settings = tracker.settings
+    lease = Lease(tracker.engine, holder or default_holder(), settings.scheduler_lease_seconds)
+    scheduler: BackgroundScheduler | None = None
+    standing_by = False
+    log.info("scheduler %s starting (lease %d s, heartbeat %d s)", lease.holder,
+             settings.scheduler_lease_seconds, settings.scheduler_heartbeat_seconds)
+    try:
+        while not stop.is_set():
+            try:
+                held = lease.acquire(datetime.now(UTC))
+            except OperationalError as e:  # database unreachable or locked too long
+                log.warning("could not renew the scheduler lease: %s", e)
+                held = False
+            if held and scheduler is None:
+                log.info("scheduler %s holds the lease: running the jobs", lease.holder)
+                scheduler = start_jobs(tracker)
+                standing_by = False
+            elif not held and scheduler is not None:
+                log.warning("scheduler %s lost the lease: stopping its jobs", lease.holder)
+                scheduler.shutdown(wait=False)
+                scheduler = None
+            if not held and not standing_by:
+                log.info("scheduler %s standing by: another process holds the lease", lease.holder)
+                standing_by = True
+            stop.wait(settings.scheduler_heartbeat_seconds)
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=True)
+            lease.release()
+            log.info("scheduler %s stopped and released the lease", lease.holder)
