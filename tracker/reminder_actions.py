@@ -20,24 +20,11 @@ from sqlmodel import Session, col, select
 
 from db.repository import UnitOfWork
 from db.tables import PatientRow, ReminderActionRow, ReminderRow
+from journey.adherence import ReminderDismissal
 from journey.errors import Conflict, ImpossibleEntry, NotFound
-from journey.reminders import ReminderKind
 
 if TYPE_CHECKING:
     from tracker.services import Tracker
-
-try:  # the audit's own value, once journey.adherence defines it
-    from journey.adherence import ReminderDismissal  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - while journey/adherence.py is being written
-
-    @dataclass(frozen=True)
-    class ReminderDismissal:  # type: ignore[no-redef]
-        kind: ReminderKind
-        due_on: date
-        dismissed_on: date
-        reason: str
-        text: str | None
-
 
 class ReminderAction(StrEnum):
     ACKNOWLEDGE = "acknowledge"
@@ -54,6 +41,8 @@ class SnoozeReason(StrEnum):
 
 
 class DismissReason(StrEnum):
+    """The coded justifications (journey.adherence.DISMISSAL_REASONS)."""
+
     PATIENT_CHOICE = "patient_choice"
     TOXICITY = "toxicity"
     MDT_DECISION = "mdt_decision"
@@ -171,7 +160,7 @@ def dismissals_for(session: Session, patient_id: int, as_of: date | None = None)
         assert reminder.dismissed_on is not None
         if as_of is not None and reminder.dismissed_on > as_of:
             continue
-        out.append(ReminderDismissal(kind=ReminderKind(reminder.kind), due_on=reminder.due_on,
+        out.append(ReminderDismissal(kind=reminder.kind, due_on=reminder.due_on,
                                      dismissed_on=reminder.dismissed_on, reason=action.reason or "",
                                      text=action.text))
     return out
