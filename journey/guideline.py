@@ -142,12 +142,12 @@ def after_recurrence(outcome: JourneyOutcome) -> bool:
 
 def liver_treated_before_last_recurrence(outcome: JourneyOutcome) -> bool:
     """A curative-intent liver operation (resection or ablation) preceded the last recurrence."""
-    for event in reversed(outcome.events):
-        if event.type is EventType.RECURRENCE:
-            index = outcome.events.index(event)
-            return any(e.type is EventType.SURGERY and e.get("procedure") in LIVER_PROCEDURES
-                       for e in outcome.events[:index])
-    return False
+    events = outcome.events
+    last = max((i for i, e in enumerate(events) if e.type is EventType.RECURRENCE), default=None)
+    if last is None:
+        return False
+    return any(e.type is EventType.SURGERY and e.get("procedure") in LIVER_PROCEDURES
+               for e in events[:last])
 
 
 def preop_therapy_in_episode(outcome: JourneyOutcome) -> bool:
