@@ -15,6 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Engine, and_, func, or_, update
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from db.tables import EventRow, PatientRow, ReminderRow
@@ -89,9 +90,20 @@ class Repository:
         return self.journey_of(row)
 
     def journey_of(self, row: PatientRow) -> StoredJourney:
+        self.lock_patient(row)
         event_rows = list(self.session.exec(
             select(EventRow).where(EventRow.patient_id == row.id).order_by(col(EventRow.seq))))
         return StoredJourney(row, profile_of(row), [event_of(e) for e in event_rows], event_rows)
+
+    def lock_patient(self, row: PatientRow) -> None:
+        """On a server database, lock the patient row until the transaction ends and re-read it, so
+        two writers for one patient take turns and the second sees what the first wrote (SQLite
+        already serialises writers with BEGIN IMMEDIATE). Every write path reads the log through
+        :meth:`journey_of` first, so the patient row is always the first lock taken: no deadlock."""
+        if self.session.get_bind().dialect.name == "sqlite" or row.id is None:
+            return
+        self.session.exec(select(PatientRow).where(PatientRow.id == row.id).with_for_update()
+                          .execution_options(populate_existing=True)).one()
 
     def bump_version(self, row: PatientRow, seen_version: int, phase: str, phase_on: date,
                      now: datetime) -> None:
@@ -205,5 +217,29 @@ class UnitOfWork:
                 self.session.commit()
             else:
                 self.session.rollback()
+        except DBAPIError as e:
+            self.session.rollback()
+            if is_write_conflict(e):
+                raise ConcurrentUpdate(CONFLICT_MESSAGE) from e
+            raise
         finally:
             self.session.close()
+        if isinstance(exc, DBAPIError) and is_write_conflict(exc):
+            raise ConcurrentUpdate(CONFLICT_MESSAGE) from exc
+
+
+CONFLICT_MESSAGE = ("Someone else changed the same record at the same time. Nothing of yours was saved; "
+                    "open it again and repeat what you did.")
+
+#: PostgreSQL SQLSTATEs of a lost race: unique violation, serialization failure, deadlock
+_CONFLICT_STATES = ("23505", "40001", "40P01")
+
+
+def is_write_conflict(error: DBAPIError) -> bool:
+    """A database error that means another transaction got there first (retrying is right)."""
+    original = error.orig
+    state = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+    if state is not None:
+        return state in _CONFLICT_STATES
+    text = str(original)
+    return "UNIQUE constraint failed" in text or "database is locked" in text
