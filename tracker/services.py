@@ -197,11 +197,12 @@ class Tracker:
                         f"{stored.row.version}, you saw {expected_version}). Nothing was saved; "
                         f"open the patient again and check before recording.")
                 seq = (stored.event_rows[-1].seq + 1) if stored.event_rows else 1
+                seen = stored.row.version  # the write makes it seen + 1 (the row is re-read after)
                 event = read_event(raw_event, seq=seq)
                 rows, outcome = self._write_events(repo, stored, [event], actor, source)
                 row = rows[event.seq]
                 return RecordResult(event, row, row.phase_before, row.phase_after,
-                                    outcome.phase.value, stored.row.version + 1)
+                                    outcome.phase.value, seen + 1)
         except IntegrityError as e:
             raise ConcurrentUpdate(
                 f"Someone else recorded something for patient {ref} at the same time. Nothing of "
