@@ -204,7 +204,9 @@ class _Fold:
             where = f"the journey was closed ({course.closed_by})"
         else:
             where = f"the patient is in {phase.value} ({PHASE_MEANING[phase]})"
-        hint = OFF_PATHWAY_HINTS.get(event.type.value, "")
+        # the hints advise what to record instead in follow-up; after closure they would send the
+        # nurse to an entry that is refused as well
+        hint = "" if phase is Phase.CLOSED else OFF_PATHWAY_HINTS.get(event.type.value, "")
         article = "An" if label[0] in "aeiou" or label.startswith("MDT") else "A"
         text = f"{article} {label} cannot be recorded while {where}."
         if hint:
