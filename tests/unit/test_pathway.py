@@ -325,6 +325,21 @@ def test_an_off_pathway_step_with_an_override_is_recorded_and_marked_overridden(
     assert not any(s.overridden for s in outcome.steps[:-1])
 
 
+@pytest.mark.parametrize("entry", [
+    ev("surgery", "2025-02-10", procedure="liver_resection"),
+    ev("systemic_started", "2025-02-10", regimen="FOLFOX"),
+    ev("reassessment", "2025-02-10", response="SD", resectable=False),
+    ev("progression", "2025-02-10"),
+    ev("recurrence", "2025-02-10", site="liver_only"),
+])
+def test_after_closure_the_refusal_gives_no_advice_that_would_be_refused_too(entry: dict) -> None:
+    outcome = follow(scenario(*PERIOP_START, ev("transfer", "2025-02-01"), entry, as_of="2025-03-01"))
+    [refusal] = outcome.refusals
+    assert "closed (transfer to another centre)" in refusal.reason
+    assert "follow-up" not in refusal.reason and "record progression" not in refusal.reason
+    assert "override" in refusal.reason
+
+
 def test_an_override_on_a_step_the_pathway_allows_is_not_marked_overridden() -> None:
     outcome = follow(scenario(ev("systemic_started", "2025-01-10", regimen="FOLFOX",
                                  override="started before the MDT met"), as_of="2025-02-01"))
