@@ -137,9 +137,19 @@ def start_jobs(tracker: Tracker) -> BackgroundScheduler:
         schedule_jobs(scheduler, tracker.settings, datetime.now(UTC))
         scheduler.resume()
     except Exception:
-        scheduler.shutdown(wait=False)
+        stop_jobs(scheduler, wait=False)
         raise
     return scheduler
+
+
+def stop_jobs(scheduler: BackgroundScheduler, wait: bool = True) -> None:
+    """Stop without losing a run. APScheduler 3's ``shutdown`` stops the executors first, and its
+    thread may then look for due jobs once more: a job due at that moment is "submitted" to the
+    stopped executor, fails, and its next run time moves on (that run is lost). Detaching the job
+    store first leaves that last look nothing to take; the stored jobs stay as they were."""
+    scheduler.pause()
+    scheduler.remove_jobstore("default", shutdown=False)
+    scheduler.shutdown(wait=wait)
 
 
 # -- the lease: one active scheduler per database ---------------------------------------------------
@@ -205,7 +215,7 @@ def run_scheduler(tracker: Tracker, stop: threading.Event, holder: str | None = 
                 standing_by = False
             elif not held and scheduler is not None:
                 log.warning("scheduler %s lost the lease: stopping its jobs", lease.holder)
-                scheduler.shutdown(wait=False)
+                stop_jobs(scheduler, wait=False)
                 scheduler = None
             if not held and not standing_by:
                 log.info("scheduler %s standing by: another process holds the lease", lease.holder)
@@ -213,6 +223,6 @@ def run_scheduler(tracker: Tracker, stop: threading.Event, holder: str | None = 
             stop.wait(settings.scheduler_heartbeat_seconds)
     finally:
         if scheduler is not None:
-            scheduler.shutdown(wait=True)
+            stop_jobs(scheduler, wait=True)
             lease.release()
             log.info("scheduler %s stopped and released the lease", lease.holder)

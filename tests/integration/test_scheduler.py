@@ -278,3 +278,31 @@ def test_a_dismissal_is_recorded_once_leaves_the_worklist_and_reaches_the_audit(
     assert view.findings.deviations == [] or all(
         d.justified for d in view.findings.deviations if "REASSESS" in d.check)
     assert list(clinic(D("2025-04-10")).verify()) == []
+
+
+def test_a_digest_missed_while_the_scheduler_was_down_runs_once_when_it_comes_back(
+        clinic: Clinic, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+    import time
+
+    from tracker import scheduler as pacemaker
+
+    tracker = clinic(DUE)
+    pacemaker.install(tracker)
+    before = pacemaker.start_jobs(tracker)  # the process that ran until ten days ago
+    before.pause()
+    missed = datetime.now(UTC) - timedelta(days=10)
+    before.modify_job(pacemaker.JOB_DIGEST, next_run_time=missed)
+    pacemaker.stop_jobs(before)
+
+    caplog.set_level(logging.INFO, logger="journey.scheduler")
+    after = pacemaker.start_jobs(tracker)  # the same stored jobs, after the downtime
+    try:
+        deadline = time.monotonic() + 30
+        while "job journey-daily-digest" not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.05)
+        job = after.get_job(pacemaker.JOB_DIGEST)
+        assert job is not None and job.next_run_time > datetime.now(UTC)  # caught up, not replayed
+    finally:
+        pacemaker.stop_jobs(after)
+    assert caplog.text.count("job journey-daily-digest") == 1
