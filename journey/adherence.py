@@ -319,8 +319,11 @@ def total_six_months(r: Reading) -> Verdict:
                 continue  # still on post-operative therapy, or ended by disease: not judged
             postop_days = (end[1] - r.steps[postop_start].date).days
         else:
-            if preop_days == 0:
-                continue  # no perioperative therapy at all in this episode
+            if preop_days == 0 or all(st.event is not None and st.event.get("regimen") == "IMMUNOTHERAPY"
+                                      for ln in lines for st in ln.starts):
+                # no perioperative therapy at all, or immunotherapy then surgery (seed:7): the
+                # 6-month chemotherapy total does not apply
+                continue
             after_surgery = [i for i in in_episode if i > surgeries[0]
                              and r.steps[i].to_phase is Phase.SURVEILLANCE]
             if not after_surgery:
@@ -391,11 +394,14 @@ def conversion_regimen(r: Reading) -> Verdict:
 def folfox_after_failure(r: Reading) -> Verdict:
     if r.profile.oxaliplatin_failure_within_12_months is not True:
         return Verdict(False)
-    starts = r.events(EventType.SYSTEMIC_STARTED)
+    # seed:34 speaks of perioperative FOLFOX: salvage lines (oxaliplatin reintroduction after
+    # progression) are the MDT's call and are not counted
+    starts = [(s, e) for _, s, e in r.events(EventType.SYSTEMIC_STARTED)
+              if s.therapy_intent in (PREOP, POSTOP)]
     findings = tuple(
-        Finding(e.date, f"{e.get('regimen')} started although adjuvant oxaliplatin failed within 12 "
-                        f"months; FOLFIRI is advised instead (seed:34).", e)
-        for _, _, e in starts if e.get("regimen") in OXALIPLATIN_REGIMENS)
+        Finding(e.date, f"{e.get('regimen')} started as {s.therapy_intent} therapy although adjuvant "
+                        f"oxaliplatin failed within 12 months; FOLFIRI is advised instead (seed:34).", e)
+        for s, e in starts if e.get("regimen") in OXALIPLATIN_REGIMENS)
     return Verdict(bool(starts), findings)
 
 
@@ -619,7 +625,8 @@ CHECKS: tuple[Check, ...] = (
           dates_as="the late reassessment's day; when missing, the first overdue day (due + grace + 1)"),
     Check("A-TOTAL-6M", 14, "Six months of perioperative chemotherapy in total",
           "curative episodes with liver surgery and perioperative therapy whose therapy has ended "
-          "(post-operative therapy stopped other than for progression, or surveillance without it)",
+          "(post-operative therapy stopped other than for progression, or surveillance without it "
+          "after pre-operative chemotherapy)",
           "pre-operative + post-operative days differ from the target by more than the tolerance",
           (TARGET, TOLERANCE), total_six_months, reminder_kind=ReminderKind.TOTAL_CHEMO_CHECK.value,
           dates_as="the day the perioperative therapy ended"),
@@ -630,8 +637,10 @@ CHECKS: tuple[Check, ...] = (
           "disease; no triplet for right-sided wild-type disease", (), conversion_regimen,
           dates_as="the day the regimen started"),
     Check("A-FOLFOX-AFTER-OXA-FAILURE", 34, "No FOLFOX after oxaliplatin failure within 12 months",
-          "relapse within 12 calendar months of adjuvant oxaliplatin, systemic therapy started",
-          "FOLFOX or CAPOX started", (), folfox_after_failure, dates_as="the day it started"),
+          "relapse within 12 calendar months of adjuvant oxaliplatin, perioperative (pre- or "
+          "post-operative) systemic therapy started",
+          "FOLFOX or CAPOX started as perioperative therapy", (), folfox_after_failure,
+          dates_as="the day it started"),
     Check("A-DMMR-NO-IMMUNO", 7, "Immunotherapy first for resectable dMMR disease",
           "dMMR, pre-operative therapy started while judged resectable",
           "that therapy was not immunotherapy", (), dmmr_immunotherapy, dates_as="the day it started"),

@@ -584,3 +584,21 @@ def test_the_contract_examples_give_the_expected_deviations():
         checks = {d.check for d in judge(outcome).deviations}
         assert set(spec["expect"].get("dev_in", [])) <= checks, f.name
         assert not set(spec["expect"].get("dev_out", [])) & checks, f.name
+
+
+def test_folfox_as_salvage_after_oxaliplatin_failure_is_the_mdts_call():
+    events = [{**PREOP[0], "resectable": False, "plan": "salvage"},
+              {"date": "2025-02-03", "type": "systemic_started", "regimen": "FOLFOX"}]
+    result = judged(events, "2025-02-10", oxaliplatin("2025-01-05"))
+    assert "A-FOLFOX-AFTER-OXA-FAILURE" not in result.eligible
+
+
+def test_immunotherapy_then_surgery_then_surveillance_is_outside_the_six_month_total():
+    events = [{**PREOP[0], "plan": "immunotherapy"},
+              {"date": "2025-02-03", "type": "systemic_started", "regimen": "IMMUNOTHERAPY"},
+              {"date": "2025-04-01", "type": "reassessment", "response": "PR", "resectable": True},
+              {"date": "2025-05-05", "type": "systemic_stopped", "reason": "surgery"},
+              {"date": "2025-05-20", "type": "surgery", "procedure": "liver_resection", "margin": "R0"},
+              {"date": "2025-06-10", "type": "mdt_review", "resectable": True, "plan": "surveillance"}]
+    result = judged(events, "2025-09-01", DMMR)
+    assert "A-TOTAL-6M" not in result.eligible
