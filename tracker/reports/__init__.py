@@ -1,0 +1,1 @@
+"""Reports for people: the cohort audit as a self-contained HTML file."""
