@@ -20,6 +20,7 @@ from rich.table import Table
 
 from journey.errors import Conflict, EntryRefused, InvalidScenario, JourneyError, NotFound
 from journey.pathway import PHASE_MEANING, Phase
+from tracker.cli_ops import ops_app
 from tracker.cli_reminders import register_commands, reminder_app
 from tracker.settings import Settings
 
@@ -31,6 +32,7 @@ app.add_typer(event_app, name="event")
 app.add_typer(patient_app, name="patient")
 app.add_typer(reminder_app, name="reminder")
 register_commands(app)  # journey scheduler, journey notifications
+app.add_typer(ops_app)  # journey backup, journey restore
 
 out = Console()
 err = Console(stderr=True)
