@@ -264,8 +264,10 @@ def test_one_machine_serves_every_patient() -> None:
 
     first, second = Journey(), Journey()
     assert take_step(first, "systemic_started", STARTED)
-    assert second.phase is P.ASSESSMENT
-    assert MACHINE.models == [] or first not in MACHINE.models
+    assert (first.phase, second.phase) == (P.NEOADJUVANT, P.ASSESSMENT)
+    assert first not in MACHINE.models and second not in MACHINE.models
+    # nothing was attached to the patient object: no trigger methods, no state helpers
+    assert not hasattr(first, "systemic_started") and not hasattr(first, "is_neoadjuvant")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -541,3 +543,32 @@ def test_back_in_neoadjuvant_after_the_due_date_the_clock_fires_on_the_day_of_re
     assert [(s.date, s.from_phase, s.to_phase) for s in clock] == [
         (date(2025, 5, 5), P.NEOADJUVANT, P.REASSESSMENT)]
     assert outcome.phase is P.REASSESSMENT
+
+
+# ---------------------------------------------------------------------------------------------
+# Recording order does not matter, only clinical dates do
+
+JOURNEY = (*PERIOP_START,
+           ev("reassessment", "2025-03-12", response="SD", resectable=False),
+           ev("reassessment", "2025-05-06", response="PR", resectable=True),
+           ev("systemic_stopped", "2025-05-20", reason="surgery"),
+           ev("surgery", "2025-06-10", procedure="liver_resection", margin="R1"),
+           ev("systemic_started", "2025-07-14", regimen="FOLFOX"),
+           ev("systemic_stopped", "2025-10-01", reason="completed"),
+           ev("recurrence", "2026-02-01", site="liver_only"))
+
+
+def _seen(outcome) -> tuple:
+    return (outcome.phase, [s.to_dict() for s in outcome.steps], outcome.reminders_with_status(),
+            outcome.refusals)
+
+
+@pytest.mark.parametrize("order", ["reversed", "rotated", "interleaved"])
+def test_entries_recorded_in_any_order_give_the_same_journey(order: str) -> None:
+    events = list(JOURNEY)
+    reordered = {"reversed": events[::-1], "rotated": events[3:] + events[:3],
+                 "interleaved": events[::2] + events[1::2]}[order]
+    on_time = follow(scenario(*events, as_of="2026-03-01"))
+    late = follow(scenario(*reordered, as_of="2026-03-01"))
+    assert _seen(late) == _seen(on_time)
+    assert on_time.phase is P.RECURRENCE and on_time.refusals == []
