@@ -183,9 +183,15 @@ class Reading:
                 if s.event is not None and (not types or s.event.type in types)]
 
     def resectable_before(self, index: int) -> bool | None:
-        """The latest resectability judgement recorded before step ``index`` (contract §4)."""
-        for step in reversed(self.steps[:index]):
-            e = step.event
+        """The latest resectability judgement recorded before step ``index`` in the same episode
+        (contract §4; a judgement before a recurrence was about other disease)."""
+        if not self.steps:
+            return None
+        episode = self.episode_of[min(index, len(self.steps) - 1)]
+        for i in range(min(index, len(self.steps)) - 1, -1, -1):
+            if self.episode_of[i] != episode:
+                return None
+            e = self.steps[i].event
             if e is not None and e.type in (EventType.MDT_REVIEW, EventType.REASSESSMENT) \
                     and e.get("resectable") is not None:
                 return bool(e.get("resectable"))
@@ -396,8 +402,9 @@ def folfox_after_failure(r: Reading) -> Verdict:
         return Verdict(False)
     # seed:34 speaks of perioperative FOLFOX: salvage lines (oxaliplatin reintroduction after
     # progression) are the MDT's call and are not counted
-    starts = [(s, e) for _, s, e in r.events(EventType.SYSTEMIC_STARTED)
-              if s.therapy_intent in (PREOP, POSTOP)]
+    # ... and of the presentation that followed the adjuvant oxaliplatin, not a later recurrence
+    starts = [(s, e) for i, s, e in r.events(EventType.SYSTEMIC_STARTED)
+              if s.therapy_intent in (PREOP, POSTOP) and r.episode_of[i] == 0]
     findings = tuple(
         Finding(e.date, f"{e.get('regimen')} started as {s.therapy_intent} therapy although adjuvant "
                         f"oxaliplatin failed within 12 months; FOLFIRI is advised instead (seed:34).", e)
@@ -638,7 +645,7 @@ CHECKS: tuple[Check, ...] = (
           dates_as="the day the regimen started"),
     Check("A-FOLFOX-AFTER-OXA-FAILURE", 34, "No FOLFOX after oxaliplatin failure within 12 months",
           "relapse within 12 calendar months of adjuvant oxaliplatin, perioperative (pre- or "
-          "post-operative) systemic therapy started",
+          "post-operative) systemic therapy started for that presentation (before any recurrence)",
           "FOLFOX or CAPOX started as perioperative therapy", (), folfox_after_failure,
           dates_as="the day it started"),
     Check("A-DMMR-NO-IMMUNO", 7, "Immunotherapy first for resectable dMMR disease",

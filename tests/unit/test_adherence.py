@@ -602,3 +602,21 @@ def test_immunotherapy_then_surgery_then_surveillance_is_outside_the_six_month_t
               {"date": "2025-06-10", "type": "mdt_review", "resectable": True, "plan": "surveillance"}]
     result = judged(events, "2025-09-01", DMMR)
     assert "A-TOTAL-6M" not in result.eligible
+
+
+def test_a_resectability_judgement_before_a_recurrence_does_not_carry_over():
+    after_recurrence = [*AFTER_SURGERY, started("2026-01-20")]
+    result = judged(after_recurrence, "2026-03-01", DMMR)
+    assert not found(result, "A-DMMR-NO-IMMUNO")
+    with_new_judgement = [*AFTER_SURGERY, mdt("2026-01-10"), started("2026-01-20")]
+    assert found(judged(with_new_judgement, "2026-03-01", DMMR), "A-DMMR-NO-IMMUNO")
+
+
+def test_folfox_after_a_later_recurrence_is_outside_the_oxaliplatin_failure_check():
+    patient = oxaliplatin("2025-01-05")
+    events = [*AFTER_SURGERY[:1], {**AFTER_SURGERY[1], "margin": "R0"},
+              {**started("2025-03-01"), "regimen": "FOLFIRI"}, *AFTER_SURGERY[3:],
+              mdt("2026-01-10"), started("2026-01-20")]
+    result = judged(events, "2026-03-01", patient)
+    assert "A-FOLFOX-AFTER-OXA-FAILURE" in result.eligible
+    assert not found(result, "A-FOLFOX-AFTER-OXA-FAILURE")
