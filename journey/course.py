@@ -9,7 +9,7 @@ entered on time, and the stored phase can always be proved against the log.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date
 
 from journey.errors import ImpossibleEntry, OffPathway
@@ -121,7 +121,6 @@ class _Episode:
     preop_since: date | None = None
     open_reassessment: tuple[str, date] | None = None
     open_total_check: tuple[str, date] | None = None
-    fired: set[tuple[str, date]] = field(default_factory=set)
 
 
 class _Fold:
@@ -139,9 +138,13 @@ class _Fold:
 
     # -- the clock ---------------------------------------------------------------------------
     def clock_until(self, day: date) -> None:
-        """Fire the timed transition when a reassessment falls due during pre-operative therapy."""
+        """Fire the timed transition when a reassessment falls due during pre-operative therapy.
+
+        The patient is in ``reassessment`` from the due date until a reassessment is recorded
+        (contract §2): one who left neoadjuvant meanwhile (cleared for surgery, then judged
+        unresectable again) returns to reassessment, since the reminder is still open."""
         key = self.episode.open_reassessment
-        if key is None or key in self.episode.fired:
+        if key is None:
             return
         reminder = self.reminders[key]
         if reminder.due_on > day or self.journey.phase is not Phase.NEOADJUVANT:
@@ -150,7 +153,6 @@ class _Fold:
         when = max(reminder.due_on, last)
         before = self.journey.phase
         if take_step(self.journey, REASSESSMENT_FALLS_DUE):
-            self.episode.fired.add(key)
             self.steps.append(PathwayStep(when, REASSESSMENT_FALLS_DUE, before, self.journey.phase))
 
     # -- one entry ---------------------------------------------------------------------------
