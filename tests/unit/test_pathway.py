@@ -530,6 +530,20 @@ def test_the_clock_fires_once_per_due_reassessment() -> None:
     assert sum(s.by_clock for s in outcome.steps) == 1
 
 
+@pytest.mark.parametrize("cleared_on", ["2025-03-01", "2025-03-15"])  # before / after the due date
+def test_an_overdue_reassessment_puts_a_patient_back_on_therapy_in_reassessment(cleared_on: str) -> None:
+    """Cleared for surgery before or after the reassessment fell due (2025-03-10), then judged
+    unresectable again with no reassessment recorded: either way the patient is awaiting it."""
+    outcome = follow(scenario(*PERIOP_START,
+                              ev("mdt_review", cleared_on, resectable=True, plan="liver_first"),
+                              ev("mdt_review", "2025-03-25", resectable=False)),
+                     as_of=date(2025, 4, 1))
+    assert outcome.phase is P.REASSESSMENT
+    assert outcome.steps[-1].by_clock and outcome.steps[-1].date == date(2025, 3, 25)
+    [(_, status)] = outcome.reminders_with_status()
+    assert status.value == "overdue"
+
+
 def test_back_in_neoadjuvant_after_the_due_date_the_clock_fires_on_the_day_of_return() -> None:
     """Cleared for surgery while on therapy, then judged unresectable again after the due date."""
     outcome = follow(scenario(*PERIOP_START,
