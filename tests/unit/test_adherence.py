@@ -620,3 +620,10 @@ def test_folfox_after_a_later_recurrence_is_outside_the_oxaliplatin_failure_chec
     result = judged(events, "2026-03-01", patient)
     assert "A-FOLFOX-AFTER-OXA-FAILURE" in result.eligible
     assert not found(result, "A-FOLFOX-AFTER-OXA-FAILURE")
+
+
+def test_the_audit_document_lists_every_check_with_its_seed_line():
+    text = (Path(__file__).resolve().parents[2] / "docs" / "audit.md").read_text(encoding="utf-8")
+    for check in CHECKS:
+        seed = f"seed:{check.seed}" if check.seed else "-"
+        assert f"| `{check.id}` | {seed} | {check.eligibility} |" in text, check.id

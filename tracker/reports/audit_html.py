@@ -240,6 +240,7 @@ h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { font-size: 1.2rem; margin-t
 table { border-collapse: collapse; width: 100%; font-size: .85rem; margin: .6rem 0; }
 th, td { border-bottom: 1px solid #e4e4e4; padding: .3rem .45rem; text-align: right; vertical-align: top; }
 th { background: #f5f5f5; } td.l, th.l { text-align: left; }
+td:not(.l), td:first-child { white-space: nowrap; }
 .sup { color: #999; font-style: italic; }
 .side { display: grid; grid-template-columns: 1fr 1fr; gap: 1.2rem; }
 figure { margin: .8rem 0; } figure img { max-width: 100%; } figcaption { color: #555; font-size: .85rem; }
