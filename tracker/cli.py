@@ -20,6 +20,7 @@ from rich.table import Table
 
 from journey.errors import Conflict, EntryRefused, InvalidScenario, JourneyError, NotFound
 from journey.pathway import PHASE_MEANING, Phase
+from tracker.cli_demo import app as demo_app
 from tracker.cli_ops import ops_app
 from tracker.cli_reminders import register_commands, reminder_app
 from tracker.settings import Settings
@@ -30,6 +31,7 @@ event_app = typer.Typer(help="Record clinical events.", no_args_is_help=True)
 patient_app = typer.Typer(help="Look at patients.", no_args_is_help=True)
 app.add_typer(event_app, name="event")
 app.add_typer(patient_app, name="patient")
+app.add_typer(demo_app, name="demo")
 app.add_typer(reminder_app, name="reminder")
 register_commands(app)  # journey scheduler, journey notifications
 app.add_typer(ops_app)  # journey backup, journey restore
