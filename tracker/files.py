@@ -29,6 +29,8 @@ def load_document(path: Path) -> Any:
         if path.suffix.lower() == ".json":
             return json.loads(text)
         return yaml.safe_load(text)
+    except RecursionError:
+        raise InvalidScenario(f"{path.name} is nested too deeply to be a scenario file.") from None
     except (yaml.YAMLError, json.JSONDecodeError) as e:
         where = ""
         mark = getattr(e, "problem_mark", None)
@@ -39,6 +41,9 @@ def load_document(path: Path) -> Any:
         kind = "JSON" if path.suffix.lower() == ".json" else "YAML"
         detail = getattr(e, "problem", None) or getattr(e, "msg", None) or str(e)
         raise InvalidScenario(f"{path.name} cannot be read as {kind}{where}: {detail}.") from None
+    except ValueError:  # a number longer than Python converts (over 4,300 digits)
+        raise InvalidScenario(f"{path.name} holds a number thousands of digits long; no value in a "
+                              f"scenario is that long. Check the file.") from None
 
 
 def load_scenario(path: Path) -> Scenario:
