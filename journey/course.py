@@ -19,6 +19,7 @@ from journey.events import (
     PRIMARY_PROCEDURES,
     ClinicalEvent,
     EventType,
+    with_article,
 )
 from journey.pathway import (
     OFF_PATHWAY_HINTS,
@@ -209,8 +210,7 @@ class _Fold:
         # the hints advise what to record instead in follow-up; after closure they would send the
         # nurse to an entry that is refused as well
         hint = "" if phase is Phase.CLOSED else OFF_PATHWAY_HINTS.get(event.type.value, "")
-        article = "An" if label[0] in "aeiou" or label.startswith("MDT") else "A"
-        text = f"{article} {label} cannot be recorded while {where}."
+        text = f"{with_article(label)} cannot be recorded while {where}."
         if hint:
             text += " " + hint
         return text + " If the team decided this on purpose, record it with an override reason."
@@ -249,9 +249,11 @@ class _Fold:
             elif course.on_preop_therapy:
                 self.open(next_reassessment(day, self.settings), "reassessment")
         elif kind is EventType.SURGERY:
-            self.end_preop(day)
             procedure = event.get("procedure")
             if procedure in LIVER_PROCEDURES:
+                # the episode's liver operation ends pre-operative therapy (contract §4); removing
+                # the primary during conversion therapy pauses it but the reassessments go on
+                self.end_preop(day)
                 course.liver_treated_in_episode = True
                 course.liver_treated_ever = True
             if procedure in PRIMARY_PROCEDURES:

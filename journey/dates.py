@@ -25,9 +25,21 @@ def parse_clinical_date(value: object, what: str) -> date:
             return date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise ImpossibleEntry(f"{what} must be a date written as YYYY-MM-DD, not {_shown(value)}.")
+    raise ImpossibleEntry(f"{what} must be a date written as YYYY-MM-DD, not {shown(value)}.")
 
 
-def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+def shown(value: object) -> str:
+    """A typed value as a person would write it, quoted and cut short: '2025-02-01', 'FOLFOX'."""
+    if isinstance(value, date | datetime):
+        text = value.isoformat()[:10]
+    elif isinstance(value, list | tuple | set):
+        text = ", ".join(shown(v).strip("'") for v in value)
+    elif value is None:
+        text = "nothing"
+        return text
+    else:
+        text = str(value)
+    text = "".join(ch if ch.isprintable() else "?" for ch in text)
+    if len(text) > 40:
+        text = text[:37] + "..."
+    return f"'{text}'"

@@ -9,7 +9,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from journey.dates import parse_clinical_date
+from journey.dates import parse_clinical_date, shown
 from journey.errors import ImpossibleEntry
 
 MAX_TEXT = 500
@@ -138,6 +138,12 @@ class ClinicalEvent:
         return out
 
 
+def with_article(label: str) -> str:
+    """'An MDT review', 'An operation', 'A reassessment'."""
+    article = "An" if label[0] in "aeiou" or label.startswith("MDT") else "A"
+    return f"{article} {label}"
+
+
 def clean_text(value: object, what: str) -> str:
     """Free text a person typed: trimmed, printable, not too long."""
     if not isinstance(value, str):
@@ -160,9 +166,8 @@ def read_event(raw: object, seq: int = 0) -> ClinicalEvent:
     try:
         event_type = EventType(type_raw)
     except ValueError:
-        shown = str(type_raw)[:40]
         raise ImpossibleEntry(
-            f"'{shown}' is not something the tracker can record. Known entries: "
+            f"{shown(type_raw)} is not something the tracker can record. Known entries: "
             f"{', '.join(t.value for t in EventType)}.") from None
     spec = EVENT_SPECS[event_type]
     if "date" not in raw or raw.get("date") is None:
@@ -171,7 +176,7 @@ def read_event(raw: object, seq: int = 0) -> ClinicalEvent:
     unknown = sorted(str(k) for k in raw if k not in COMMON_KEYS and spec.field(str(k)) is None)
     if unknown:
         known = ", ".join(f.name for f in spec.fields) or "none"
-        raise ImpossibleEntry(f"A {spec.label} has no field {', '.join(unknown)} "
+        raise ImpossibleEntry(f"{with_article(spec.label)} has no field {', '.join(unknown)} "
                               f"(its fields: {known}).")
     fields: dict[str, Any] = {}
     for f in spec.fields:
@@ -199,10 +204,10 @@ def _checked_value(spec: EventSpec, f: FieldSpec, value: object) -> Any:
             return value
         if isinstance(value, str) and value.strip().lower() in ("true", "yes", "false", "no"):
             return value.strip().lower() in ("true", "yes")
-        raise ImpossibleEntry(f"The {spec.label}'s {f.label} must be yes or no, not {value!r:.40}.")
+        raise ImpossibleEntry(f"The {spec.label}'s {f.label} must be yes or no, not {shown(value)}.")
     if isinstance(value, str):
         match = next((c for c in f.choices if c.lower() == value.strip().lower()), None)
         if match is not None:
             return match
     raise ImpossibleEntry(f"The {spec.label}'s {f.label} must be {_expected(f)}, "
-                          f"not {str(value)[:40]!r}.")
+                          f"not {shown(value)}.")

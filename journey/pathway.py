@@ -132,6 +132,10 @@ def on_preop_therapy(j: Journey, e: ClinicalEvent) -> bool:
     return j.course.on_preop_therapy
 
 
+def on_postop_therapy(j: Journey, e: ClinicalEvent) -> bool:
+    return j.course.therapy is not None and j.course.therapy.intent == POSTOP
+
+
 def liver_treated_in_episode(j: Journey, e: ClinicalEvent) -> bool:
     return j.course.liver_treated_in_episode
 
@@ -210,6 +214,8 @@ PATHWAY: tuple[Step, ...] = (
     _row(E.SYSTEMIC_STOPPED, PREOP_PHASES, P.ASSESSMENT,
          why="pre-operative therapy stopped early; awaiting a new plan"),
     _row(E.SYSTEMIC_STOPPED, P.ADJUVANT, P.SURVEILLANCE, why="post-operative therapy finished"),
+    _row(E.SYSTEMIC_STOPPED, P.RESECTION, P.SURVEILLANCE, [on_postop_therapy],
+         why="post-operative therapy (interrupted by an operation) finished"),
     _row(E.SYSTEMIC_STOPPED, ACTIVE, None, why="therapy stopped"),
 
     # Resectability reassessment on pre-operative therapy (seed:13)

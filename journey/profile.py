@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
 
-from journey.dates import add_months, parse_clinical_date
+from journey.dates import add_months, parse_clinical_date, shown
 from journey.errors import ImpossibleEntry, InvalidScenario
 
 RIGHT_SIDED_SITES = ("cecum", "ascending", "hepatic_flexure", "transverse")
@@ -154,7 +154,10 @@ class _Reader:
 
     def choice(self, value: object, what: str, allowed: tuple[str, ...]) -> str | None:
         if value not in allowed:
-            self.fail(f"{what} must be one of {', '.join(allowed)}, not {value!r}.")
+            if value is None:
+                self.fail(f"{what} is missing (one of {', '.join(allowed)}).")
+            else:
+                self.fail(f"{what} must be one of {', '.join(allowed)}, not {shown(value)}.")
             return None
         return str(value)
 
@@ -163,13 +166,16 @@ class _Reader:
             return None
         text = str(value).strip()
         if not text or len(text) > 12 or not text.isprintable():
-            self.fail(f"{what} must be a short code such as T3 or N1, not {value!r}.")
+            self.fail(f"{what} must be a short code such as T3 or N1, not {shown(value)}.")
             return None
         return text
 
     def whole_number(self, value: object, what: str, low: int, high: int) -> int | None:
+        if value is None:
+            self.fail(f"{what} is missing.")
+            return None
         if isinstance(value, bool) or not isinstance(value, int):
-            self.fail(f"{what} must be a whole number, not {value!r}.")
+            self.fail(f"{what} must be a whole number, not {shown(value)}.")
             return None
         if not low <= value <= high:
             self.fail(f"{what} must be between {low} and {high}, not {value}.")
@@ -230,8 +236,10 @@ class _Reader:
                                   MAX_METASTASIS_COUNT)
         size_raw = raw.get("max_size_mm")
         size: float | None = None
-        if isinstance(size_raw, bool) or not isinstance(size_raw, int | float):
-            self.fail(f"The size of the largest metastasis (mm) must be a number, not {size_raw!r}.")
+        if size_raw is None:
+            self.fail("The size of the largest metastasis (mm) is missing.")
+        elif isinstance(size_raw, bool) or not isinstance(size_raw, int | float):
+            self.fail(f"The size of the largest metastasis (mm) must be a number, not {shown(size_raw)}.")
         elif not 0 < size_raw <= MAX_METASTASIS_MM:
             self.fail(f"The size of the largest metastasis must be between 1 and "
                       f"{MAX_METASTASIS_MM} mm, not {size_raw}.")
@@ -250,7 +258,7 @@ class _Reader:
         mmr_raw = raw.get("mmr", "unknown")
         mmr = MMR_SYNONYMS.get(str(mmr_raw).strip().lower()) if mmr_raw is not None else "unknown"
         if mmr is None:
-            self.fail(f"MMR status must be pMMR (MSS), dMMR (MSI-H) or unknown, not {mmr_raw!r}.")
+            self.fail(f"MMR status must be pMMR (MSS), dMMR (MSI-H) or unknown, not {shown(mmr_raw)}.")
             mmr = "unknown"
         ras = self.choice(raw.get("ras") or "unknown", "RAS status", MUTATION_STATUSES) or "unknown"
         braf = self.choice(raw.get("braf") or "unknown", "BRAF status", MUTATION_STATUSES) or "unknown"

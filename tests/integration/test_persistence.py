@@ -142,9 +142,6 @@ def test_importing_the_same_scenario_twice_changes_nothing(make_tracker: Any) ->
     assert tracker.patient_view("T-0001").row.version in (version, version + 1)
 
 
-@pytest.mark.xfail(strict=True, reason="Tracker.import_scenario bumps the patient's version even when "
-                   "nothing was added, so a nurse who opened the patient gets a spurious ConcurrentUpdate "
-                   "(tracker/services.py, reported)")
 def test_a_second_identical_import_leaves_the_patient_version_alone(make_tracker: Any) -> None:
     tracker = make_tracker(TODAY)
     sc = read_scenario(scenario(*PERIOP_JOURNEY))

@@ -93,8 +93,6 @@ def test_an_invalid_profile_is_refused_with_every_problem_named(change: dict, wo
     assert words in refused.value.message
 
 
-@pytest.mark.xfail(strict=True, reason="journey/profile.py says 'must be a whole number, not None' for a "
-                   "missing count: a Python repr where 'is missing' is meant (reported)")
 @pytest.mark.parametrize("missing", ["count", "max_size_mm"])
 def test_a_missing_metastasis_figure_is_called_missing(missing: str) -> None:
     raw = patient()
