@@ -283,6 +283,9 @@ class Tracker:
                 stored_event = replace(event, seq=base + event.seq)
                 index_of[stored_event.seq] = event.seq
                 new.append(stored_event)
+            if not new:  # everything in the file is already recorded: write nothing at all
+                return ImportReport(scenario.profile.ref, created, 0, already, list(scenario.unreadable),
+                                    differs, source)
             _, outcome = self._write_events(repo, stored, new, actor, source, refuse=False)
             late = [r for r in outcome.refusals if r.seq in index_of]
             refused = list(scenario.unreadable) + [replace(r, seq=index_of[r.seq]) for r in late]
