@@ -21,6 +21,8 @@ MUTATION_STATUSES = ("wild_type", "mutant", "unknown")
 #: the largest liver metastasis ever described is far below this; larger values are typing errors
 MAX_METASTASIS_MM = 300
 MAX_METASTASIS_COUNT = 200
+#: no patient alive was diagnosed before this year; earlier dates are typing errors
+EARLIEST_YEAR = 1900
 
 
 class Timing(StrEnum):
@@ -147,10 +149,14 @@ class _Reader:
                 self.fail(f"{what} is missing.")
             return None
         try:
-            return parse_clinical_date(value, what)
+            day = parse_clinical_date(value, what)
         except ImpossibleEntry as e:
             self.fail(e.message)
             return None
+        if day.year < EARLIEST_YEAR:
+            self.fail(f"{what} is {day.isoformat()}; a date before {EARLIEST_YEAR} is a typing error.")
+            return None
+        return day
 
     def choice(self, value: object, what: str, allowed: tuple[str, ...]) -> str | None:
         if value not in allowed:
@@ -273,6 +279,17 @@ class _Reader:
         if last and relapsed and relapsed < last:
             self.fail("The relapse after oxaliplatin cannot come before its last dose.")
         return PriorOxaliplatin(last_dose_on=last, relapsed_on=relapsed)
+
+
+def dates_after(profile: PatientProfile, today: date) -> list[str]:
+    """The profile's dates that lie after ``today``, as sentences (none for a sound profile)."""
+    p, m, po = profile.primary, profile.metastases, profile.prior_oxaliplatin
+    named = [("the primary was diagnosed", p.diagnosed_on), ("the primary was removed", p.resected_on),
+             ("the liver metastases were found", m.detected_on),
+             ("the last oxaliplatin dose", po.last_dose_on if po else None),
+             ("the relapse after oxaliplatin", po.relapsed_on if po else None)]
+    return [f"The date {what} ({day.isoformat()}) is after today ({today.isoformat()})."
+            for what, day in named if day is not None and day > today]
 
 
 def profile_to_dict(profile: PatientProfile) -> dict[str, Any]:

@@ -23,9 +23,9 @@ from db.repository import (
 )
 from db.tables import EventRow, PatientRow, ReminderRow
 from journey.course import JourneyOutcome, Refusal, follow_journey
-from journey.errors import ConcurrentUpdate, ImpossibleEntry, OffPathway
+from journey.errors import ConcurrentUpdate, ImpossibleEntry, InvalidScenario, OffPathway
 from journey.events import ClinicalEvent, read_event
-from journey.profile import PatientProfile, profile_to_dict, read_profile
+from journey.profile import PatientProfile, dates_after, profile_to_dict, read_profile
 from journey.reminders import ReminderStatus, status_on
 from journey.scenario import Scenario
 from journey.settings import PathwaySettings
@@ -178,6 +178,8 @@ class Tracker:
 
     def _new_patient(self, repo: Repository, profile: PatientProfile, care_team: str) -> PatientRow:
         now, today = self.clock.now(), self.clock.today()
+        if future := dates_after(profile, today):
+            raise InvalidScenario("The patient description has problems: " + " ".join(future))
         row = PatientRow(ref=profile.ref, care_team=care_team, profile=profile_to_dict(profile),
                          timing=profile.timing(self.pathway.synchronous_window_days).value,
                          sidedness=profile.sidedness.value, phase="assessment", phase_on=today,
