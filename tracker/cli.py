@@ -20,6 +20,7 @@ from rich.table import Table
 
 from journey.errors import Conflict, EntryRefused, InvalidScenario, JourneyError, NotFound
 from journey.pathway import PHASE_MEANING, Phase
+from tracker.cli_audit import register as register_audit
 from tracker.cli_demo import app as demo_app
 from tracker.cli_ops import ops_app
 from tracker.cli_reminders import register_commands, reminder_app
@@ -212,6 +213,25 @@ def verify() -> None:
 
 
 @app.command()
+def guideline(markdown: Annotated[bool, typer.Option("--markdown", help="Print docs/guideline.md.")] = False,
+              ) -> None:
+    """The guideline rules: id, kind, seed line and the sentence shown to the clinician."""
+    from journey import guideline as rules
+
+    if markdown:
+        from journey.guideline import guideline_markdown  # type: ignore[attr-defined]
+
+        sys.stdout.write(guideline_markdown())
+        return
+    table = Table(title=f"Guideline rules (ruleset {rules.RULESET_VERSION})", show_lines=True)
+    for column in ("id", "kind", "seed", "text"):
+        table.add_column(column)
+    for row in rules.rule_table():
+        table.add_row(str(row["id"]), str(row["kind"]), str(row.get("seed_label") or row["seed"] or "-"), str(row["text"]))
+    out.print(table)
+
+
+@app.command()
 def phases() -> None:
     """The phases of the pathway and what each means."""
     for phase in Phase:
@@ -226,6 +246,9 @@ def patient_count() -> None:
     tracker = _tracker()
     with UnitOfWork(tracker.engine) as repo:
         out.print(str(repo.patient_count()))
+
+
+register_audit(app, friendly, _tracker)
 
 
 def main() -> None:
