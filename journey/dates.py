@@ -38,7 +38,10 @@ def shown(value: object) -> str:
         text = "nothing"
         return text
     else:
-        text = str(value)
+        try:
+            text = str(value)
+        except ValueError:  # an integer of more than 4,300 digits
+            text = "a number thousands of digits long"
     text = "".join(ch if ch.isprintable() else "?" for ch in text)
     if len(text) > 40:
         text = text[:37] + "..."

@@ -21,6 +21,9 @@ MUTATION_STATUSES = ("wild_type", "mutant", "unknown")
 #: the largest liver metastasis ever described is far below this; larger values are typing errors
 MAX_METASTASIS_MM = 300
 MAX_METASTASIS_COUNT = 200
+#: besides letters and digits, the characters a patient reference may hold (hospital numbers,
+#: pseudonyms): no spaces, quotes or semicolons, nothing a spreadsheet reads as a formula
+REF_PUNCTUATION = "-_./:#"
 #: no patient alive was diagnosed before this year; earlier dates are typing errors
 EARLIEST_YEAR = 1900
 
@@ -184,19 +187,24 @@ class _Reader:
             self.fail(f"{what} must be a whole number, not {shown(value)}.")
             return None
         if not low <= value <= high:
-            self.fail(f"{what} must be between {low} and {high}, not {value}.")
+            self.fail(f"{what} must be between {low} and {high}, not {shown(value)}.")
             return None
         return value
 
     def profile(self, raw: object) -> PatientProfile | None:
         patient = self.mapping(raw, "The patient")
         ref = patient.get("ref")
-        if not isinstance(ref, str | int) or isinstance(ref, bool) or not str(ref).strip():
-            self.fail("The patient reference (ref) is missing.")
+        if isinstance(ref, int) and not isinstance(ref, bool) and 0 <= ref < 10**64:
+            ref = str(ref)  # a hospital number written without quotes
+        if not isinstance(ref, str) or not ref.strip():
+            self.fail("The patient reference (ref) is missing." if ref is None or isinstance(ref, str)
+                      else "The patient reference (ref) must be text such as H123456.")
             ref = ""
-        ref = str(ref).strip()
-        if len(ref) > 64 or not ref.isprintable():
-            self.fail("The patient reference must be at most 64 printable characters.")
+        ref = ref.strip()
+        if ref and (len(ref) > 64 or not ref[0].isalnum()
+                    or not all(ch.isalnum() or ch in REF_PUNCTUATION for ch in ref)):
+            self.fail(f"The patient reference must be at most 64 letters, digits and {REF_PUNCTUATION} "
+                      f"characters, starting with a letter or digit, not {shown(ref)}.")
         ecog = None
         if patient.get("ecog") is not None:
             ecog = self.whole_number(patient.get("ecog"), "ECOG performance status", 0, 4)
@@ -248,7 +256,7 @@ class _Reader:
             self.fail(f"The size of the largest metastasis (mm) must be a number, not {shown(size_raw)}.")
         elif not 0 < size_raw <= MAX_METASTASIS_MM:
             self.fail(f"The size of the largest metastasis must be between 1 and "
-                      f"{MAX_METASTASIS_MM} mm, not {size_raw}.")
+                      f"{MAX_METASTASIS_MM} mm, not {shown(size_raw)}.")
         else:
             size = float(size_raw)
         extrahepatic = raw.get("extrahepatic", False)
