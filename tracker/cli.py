@@ -24,6 +24,7 @@ from tracker.cli_audit import register as register_audit
 from tracker.cli_demo import app as demo_app
 from tracker.cli_ops import ops_app
 from tracker.cli_reminders import register_commands, reminder_app
+from tracker.cli_users import web_cli
 from tracker.settings import Settings
 
 app = typer.Typer(help="Treatment-journey tracker for colorectal liver metastases.",
@@ -32,6 +33,7 @@ event_app = typer.Typer(help="Record clinical events.", no_args_is_help=True)
 patient_app = typer.Typer(help="Look at patients.", no_args_is_help=True)
 app.add_typer(event_app, name="event")
 app.add_typer(patient_app, name="patient")
+app.add_typer(web_cli)  # journey serve, journey user add|list|token
 app.add_typer(demo_app, name="demo")
 app.add_typer(reminder_app, name="reminder")
 register_commands(app)  # journey scheduler, journey notifications

@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     pseudonym_key: str = "change-me-per-site"
     #: who is recorded as the actor when the CLI records something
     actor: str = Field(default_factory=lambda: f"cli:{os.environ.get('USER', 'unknown')}")
+    #: where ``journey serve`` listens (the web pages and the API)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    #: signs the web session cookies; empty = a random key per process (sessions end on restart)
+    session_secret: str = ""
 
     # -- the scheduler (docs/scheduler.md) ---------------------------------------------------
     #: minutes between sweeps that move reminders to due/overdue and fire timed transitions

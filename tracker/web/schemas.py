@@ -1,0 +1,223 @@
+"""The API's request and response bodies (pydantic), so the OpenAPI document says what is sent.
+
+The event body is generated from ``journey.events.EVENT_SPECS``: the vocabulary is declared once
+and the API, the web form, the CLI and the validator all read it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from journey.events import EVENT_SPECS, EventType
+
+
+class ErrorOut(BaseModel):
+    error: str = Field(description="a stable code: entry-refused, off-pathway, not-found, ...")
+    message: str = Field(description="what was wrong and what to do, in plain words")
+
+
+class PatientIn(BaseModel):
+    patient: dict[str, Any] = Field(description="the patient block of a scenario (contract §1)",
+                                    examples=[{"ref": "P-0001", "ecog": 1,
+                                               "primary": {"site": "sigmoid", "diagnosed_on": "2025-01-10"},
+                                               "metastases": {"detected_on": "2025-01-10", "count": 2,
+                                                              "max_size_mm": 35},
+                                               "biomarkers": {"mmr": "pMMR", "ras": "wild_type",
+                                                              "braf": "wild_type"}}])
+    care_team: str = Field(default="liver", min_length=1, max_length=64)
+
+
+class PatientSummaryOut(BaseModel):
+    ref: str = Field(description="the patient reference (a keyed pseudonym for auditors)")
+    care_team: str
+    phase: str
+    phase_meaning: str
+    phase_on: date
+    timing: str
+    sidedness: str
+    version: int = Field(description="send it back as If-Match when recording an event")
+
+
+class StepOut(BaseModel):
+    date: date
+    event: str
+    from_: str = Field(alias="from")
+    to: str
+    by_clock: bool = False
+    override: str | None = None
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class ReminderOut(BaseModel):
+    id: int
+    ref: str
+    kind: str
+    anchor_on: date
+    due_on: date
+    status: str
+    resolved_on: date | None = None
+    cancelled_on: date | None = None
+    snoozed_until: date | None = None
+
+
+class RecommendationOut(BaseModel):
+    id: str
+    text: str
+    seed: int | str | None = Field(default=None, description="the line of the seed guideline it rests on")
+
+
+class DeviationOut(BaseModel):
+    check: str
+    date: date
+    detail: str
+    justified: bool = False
+    justification: str | None = None
+
+
+class PatientOut(PatientSummaryOut):
+    as_of: date
+    profile: dict[str, Any]
+    history: list[StepOut]
+    reminders: list[ReminderOut]
+    recommendations: list[RecommendationOut]
+    deviations: list[DeviationOut]
+
+
+class EventOut(BaseModel):
+    seq: int
+    type: str
+    date: date
+    recorded_at: datetime
+    actor: str
+    payload: dict[str, Any]
+    phase_before: str
+    phase_after: str
+    override_reason: str | None = None
+
+
+class RecordedOut(BaseModel):
+    ref: str
+    seq: int
+    type: str
+    date: date
+    phase_before: str
+    phase_after: str
+    phase_now: str
+    version: int
+
+
+class WorklistItemOut(BaseModel):
+    reminder_id: int
+    ref: str
+    care_team: str
+    phase: str
+    kind: str
+    due_on: date
+    status: str
+    days_late: int
+
+
+class SnoozeIn(BaseModel):
+    until: date
+    reason: str = Field(min_length=1, max_length=32)
+    text: str | None = Field(default=None, max_length=500)
+
+
+class DismissIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=32)
+    text: str | None = Field(default=None, max_length=500)
+
+
+class ActionOut(BaseModel):
+    reminder_id: int
+    action: Literal["acknowledge", "snooze", "dismiss"]
+    message: str
+
+
+class AuditCheckOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    check: str
+    eligible: int | None = None
+    deviations: int | None = None
+    rate: float | None = None
+
+
+class AuditOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    patients: int
+    checks: list[AuditCheckOut]
+    by_timing: dict[str, Any] = Field(default_factory=dict)
+
+
+class UserIn(BaseModel):
+    name: str = Field(min_length=2, max_length=64)
+    role: Literal["navigator", "clinician", "auditor", "admin"]
+    password: str | None = Field(default=None, min_length=10, max_length=256)
+
+
+class UserOut(BaseModel):
+    name: str
+    role: str
+    active: bool
+
+
+class NewUserOut(UserOut):
+    password: str = Field(description="shown once")
+    token: str = Field(description="the API token, shown once")
+
+
+class MeOut(BaseModel):
+    name: str
+    role: str
+    permissions: list[str]
+
+
+class EdgeOut(BaseModel):
+    source: str
+    target: str
+    trigger: str
+
+
+class PhaseOut(BaseModel):
+    phase: str
+    meaning: str
+
+
+class PathwayOut(BaseModel):
+    phases: list[PhaseOut]
+    edges: list[EdgeOut]
+    mermaid: str
+
+
+def _event_model() -> type[BaseModel]:
+    """One body for every event type: the union of the fields of EVENT_SPECS, each optional;
+    which fields a type takes is checked by ``journey.events.read_event`` (a 422 with the
+    nurse's sentence)."""
+    fields: dict[str, Any] = {}
+    for spec in EVENT_SPECS.values():
+        for f in spec.fields:
+            if f.name in fields:
+                continue
+            kind: Any = bool if f.kind == "bool" else Literal[f.choices]  # type: ignore[valid-type]
+            used_by = [s.type.value for s in EVENT_SPECS.values() if s.field(f.name) is not None]
+            fields[f.name] = (kind | None,
+                              Field(default=None, description=f"{f.label} ({', '.join(used_by)})"))
+    return create_model(  # type: ignore[call-overload,no-any-return]
+        "EventIn",
+        __config__=ConfigDict(extra="forbid"),
+        type=(Literal[tuple(t.value for t in EventType)], Field(description="the event type")),
+        date=(date, Field(description="the clinical date: the day it happened")),
+        override=(str | None, Field(default=None, max_length=500,
+                                    description="why an off-pathway step is right (clinicians)")),
+        note=(str | None, Field(default=None, max_length=500)),
+        **fields,
+    )
+
+
+EventIn = _event_model()

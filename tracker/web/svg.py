@@ -1,0 +1,239 @@
+"""Pictures drawn on the server as SVG: a patient's timeline and the pathway's state diagram.
+
+No JavaScript and no external assets: the SVG is part of the page. Colours are SVG attributes
+(the page's CSP forbids inline styles); every mark carries a <title> so a screen reader, or a
+mouse, can read what it is.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, timedelta
+from html import escape
+
+from journey.course import JourneyOutcome
+from journey.events import CLOSING_EVENTS, EventType
+from journey.pathway import PHASE_MEANING, Phase, diagram_edges
+from journey.reminders import ReminderStatus
+
+PHASE_COLOUR = {
+    Phase.ASSESSMENT: "#d9d9d9", Phase.NEOADJUVANT: "#9ecae1", Phase.REASSESSMENT: "#fdae6b",
+    Phase.RESECTION: "#a1d99b", Phase.ADJUVANT: "#c6dbef", Phase.SURVEILLANCE: "#e5f5e0",
+    Phase.RECURRENCE: "#fcbba1", Phase.SALVAGE: "#bcbddc", Phase.CLOSED: "#969696",
+}
+STATUS_COLOUR = {
+    ReminderStatus.SCHEDULED: "#3182bd", ReminderStatus.DUE: "#e6550d",
+    ReminderStatus.OVERDUE: "#a50f15", ReminderStatus.RESOLVED: "#31a354",
+    ReminderStatus.CANCELLED: "#969696",
+}
+INTENT_COLOUR = {"pre-operative": "#2171b5", "post-operative": "#6baed6", "salvage": "#756bb1"}
+
+
+def _t(text: object) -> str:
+    return escape(str(text), quote=True)
+
+
+@dataclass(frozen=True)
+class Bar:
+    start: date
+    end: date
+    label: str
+    intent: str
+
+
+def therapy_bars(outcome: JourneyOutcome) -> list[Bar]:
+    """Lines of systemic therapy from the history: a start, until stopped, operated on, closed
+    or replaced by another line (running lines end on ``as_of``)."""
+    bars: list[Bar] = []
+    running: tuple[date, str, str] | None = None
+
+    def close(day: date) -> None:
+        nonlocal running
+        if running is not None:
+            bars.append(Bar(running[0], max(day, running[0]), running[1], running[2]))
+            running = None
+
+    for step in outcome.steps:
+        event = step.event
+        if event is None:
+            continue
+        if event.type is EventType.SYSTEMIC_STARTED:
+            close(event.date)
+            biologic = event.get("biologic")
+            label = event.get("regimen", "") + (f" + {biologic}" if biologic and biologic != "none" else "")
+            running = (event.date, label, step.therapy_intent or "")
+        elif (event.type is EventType.SYSTEMIC_STOPPED or event.type in CLOSING_EVENTS
+              or (event.type is EventType.SURGERY and running is not None
+                  and running[2] == "pre-operative")):
+            close(event.date)
+    if running is not None and outcome.journey.course.therapy is not None:
+        close(outcome.as_of)
+    elif running is not None:
+        close(running[0])
+    return bars
+
+
+def timeline_svg(outcome: JourneyOutcome, width: int = 960) -> str:
+    """Phases, therapy bars, events and reminders of one patient on one time axis."""
+    days = [s.date for s in outcome.steps] + [outcome.as_of]
+    days += [r.due_on for r in outcome.reminders] + [r.anchor_on for r in outcome.reminders]
+    start = min([*days, outcome.profile.metastases.detected_on]) - timedelta(days=7)
+    end = max(days) + timedelta(days=14)
+    left, right = 110, 20
+    span = max((end - start).days, 1)
+
+    def x(day: date) -> float:
+        return left + (width - left - right) * (day - start).days / span
+
+    lanes = {"phase": 30, "therapy": 70, "events": 115, "reminders": 160}
+    height = 200
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" class="timeline" '
+           f'role="img" aria-labelledby="timeline-title"><title id="timeline-title">Timeline of '
+           f'{_t(outcome.profile.ref)} up to {outcome.as_of.isoformat()}</title>']
+    for name, y in lanes.items():
+        out.append(f'<text x="4" y="{y + 4}" font-size="12" fill="#333">{name}</text>')
+        out.append(f'<line x1="{left}" x2="{width - right}" y1="{y}" y2="{y}" stroke="#eee"/>')
+    # month ticks
+    tick = date(start.year, start.month, 1)
+    months = 0
+    while tick <= end:
+        if tick >= start:
+            tx = x(tick)
+            out.append(f'<line x1="{tx:.1f}" x2="{tx:.1f}" y1="12" y2="{height - 22}" stroke="#f0f0f0"/>')
+            if span < 800 or tick.month in (1, 4, 7, 10):
+                out.append(f'<text x="{tx:.1f}" y="{height - 8}" font-size="10" fill="#555" '
+                           f'text-anchor="middle">{tick.strftime("%b %y")}</text>')
+        months += 1
+        tick = date(tick.year + (tick.month // 12), tick.month % 12 + 1, 1)
+    # phases as bands
+    segments: list[tuple[date, Phase]] = [(start, Phase.ASSESSMENT)]
+    for step in outcome.steps:
+        if step.to_phase is not step.from_phase:
+            segments.append((step.date, step.to_phase))
+    for i, (day, phase) in enumerate(segments):
+        until = segments[i + 1][0] if i + 1 < len(segments) else outcome.as_of
+        x1, x2 = x(max(day, start)), x(until)
+        out.append(f'<rect x="{x1:.1f}" y="{lanes["phase"] - 11}" width="{max(x2 - x1, 1.5):.1f}" '
+                   f'height="22" fill="{PHASE_COLOUR[phase]}" stroke="#fff"><title>{phase.value} from '
+                   f'{day.isoformat()}: {_t(PHASE_MEANING[phase])}</title></rect>')
+        if x2 - x1 > 60:
+            out.append(f'<text x="{x1 + 4:.1f}" y="{lanes["phase"] + 4}" font-size="11" '
+                       f'fill="#111">{phase.value}</text>')
+    # therapy bars
+    for bar in therapy_bars(outcome):
+        x1, x2 = x(bar.start), x(bar.end)
+        colour = INTENT_COLOUR.get(bar.intent, "#2171b5")
+        out.append(f'<rect x="{x1:.1f}" y="{lanes["therapy"] - 9}" width="{max(x2 - x1, 2):.1f}" '
+                   f'height="18" rx="3" fill="{colour}"><title>{_t(bar.label)} ({_t(bar.intent)}) '
+                   f'{bar.start.isoformat()} to {bar.end.isoformat()}</title></rect>')
+        out.append(f'<text x="{x1 + 3:.1f}" y="{lanes["therapy"] + 4}" font-size="11" '
+                   f'fill="#fff">{_t(bar.label)}</text>')
+    # events
+    y = lanes["events"]
+    for step in outcome.steps:
+        ex = x(step.date)
+        what = f"{step.date.isoformat()} {step.trigger}: {step.from_phase.value} → {step.to_phase.value}"
+        event = step.event
+        if event is None:
+            out.append(f'<circle cx="{ex:.1f}" cy="{y}" r="4" fill="none" stroke="#e6550d">'
+                       f'<title>{_t(what)} (by the clock)</title></circle>')
+        elif event.type is EventType.REASSESSMENT:
+            out.append(f'<path d="M{ex:.1f},{y - 8} l8,8 l-8,8 l-8,-8 z" fill="#fd8d3c" stroke="#a63603">'
+                       f'<title>{_t(what)} response {_t(event.get("response"))}</title></path>')
+            out.append(f'<text x="{ex:.1f}" y="{y - 11}" font-size="10" text-anchor="middle">'
+                       f'{_t(event.get("response"))}</text>')
+        elif event.type is EventType.SURGERY:
+            out.append(f'<path d="M{ex:.1f},{y - 9} l9,16 l-18,0 z" fill="#31a354" stroke="#006d2c">'
+                       f'<title>{_t(what)} ({_t(event.get("procedure"))})</title></path>')
+        elif event.type is EventType.MDT_REVIEW:
+            out.append(f'<circle cx="{ex:.1f}" cy="{y}" r="6" fill="#6a51a3">'
+                       f'<title>{_t(what)} plan {_t(event.get("plan") or "-")}</title></circle>')
+        elif event.type not in (EventType.SYSTEMIC_STARTED, EventType.SYSTEMIC_STOPPED):
+            out.append(f'<rect x="{ex - 5:.1f}" y="{y - 5}" width="10" height="10" fill="#636363">'
+                       f'<title>{_t(what)}</title></rect>')
+    # reminders: a thin line from the day that created it to its due day
+    y = lanes["reminders"]
+    for reminder, status in outcome.reminders_with_status():
+        x1, x2 = x(reminder.anchor_on), x(reminder.due_on)
+        colour = STATUS_COLOUR[status]
+        closed = reminder.closed_on
+        title = (f"{reminder.kind.value.replace('_', ' ')} due {reminder.due_on.isoformat()}: "
+                 f"{status.value}" + (f" on {closed.isoformat()}" if closed else ""))
+        out.append(f'<line x1="{x1:.1f}" x2="{x2:.1f}" y1="{y}" y2="{y}" stroke="{colour}" '
+                   f'stroke-dasharray="3 3"/>')
+        out.append(f'<circle cx="{x2:.1f}" cy="{y}" r="6" fill="{colour}"><title>{_t(title)}</title>'
+                   f'</circle>')
+        if closed is not None:
+            out.append(f'<text x="{x(closed):.1f}" y="{y + 4}" font-size="12" text-anchor="middle" '
+                       f'fill="{colour}">✓</text>' if status is ReminderStatus.RESOLVED else "")
+    today = x(outcome.as_of)
+    out.append(f'<line x1="{today:.1f}" x2="{today:.1f}" y1="10" y2="{height - 22}" stroke="#a50f15" '
+               f'stroke-width="1.5"/><text x="{today:.1f}" y="10" font-size="10" fill="#a50f15" '
+               f'text-anchor="middle">today</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+# -- the pathway ---------------------------------------------------------------------------------
+
+#: where each phase sits (column, row): presentation only; the arrows come from the table
+LAYOUT: dict[str, tuple[float, float]] = {
+    "assessment": (0, 1), "neoadjuvant": (1, 0), "reassessment": (2, 0), "resection": (2, 1.5),
+    "adjuvant": (3, 1.5), "surveillance": (4, 1), "recurrence": (4, 2.5), "salvage": (1, 2.5),
+    "closed": (3, 3),
+}
+
+
+def pathway_svg(width: int = 1000) -> str:
+    """The state diagram, drawn from ``diagram_edges()`` (the transition table itself)."""
+    edges = diagram_edges()
+    phases = [p.value for p in Phase]
+    extra = [p for p in phases if p not in LAYOUT]
+    positions = dict(LAYOUT)
+    for i, name in enumerate(extra):  # a phase added later still gets a place
+        positions[name] = (i, 4)
+    col_w, row_h, box_w, box_h = 200, 120, 130, 40
+    height = int(max(r for _, r in positions.values()) * row_h + 110)
+
+    def centre(name: str) -> tuple[float, float]:
+        c, r = positions[name]
+        return 90 + c * col_w, 50 + r * row_h
+
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for src, dst, label in edges:
+        grouped.setdefault((src, dst), []).append(label)
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" class="pathway" '
+           f'role="img" aria-labelledby="pathway-title"><title id="pathway-title">The pathway: '
+           f'{len(phases)} phases, {len(edges)} transitions from the transition table</title>',
+           '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
+           'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#555"/>'
+           '</marker></defs>']
+    for (src, dst), labels in grouped.items():
+        (x1, y1), (x2, y2) = centre(src), centre(dst)
+        dx, dy = x2 - x1, y2 - y1
+        length = math.hypot(dx, dy) or 1
+        # leave the boxes: shorten each end to the box edge
+        scale = min((box_w / 2) / abs(dx) if dx else math.inf, (box_h / 2) / abs(dy) if dy else math.inf)
+        sx, sy = x1 + dx * scale, y1 + dy * scale
+        ex, ey = x2 - dx * scale, y2 - dy * scale
+        # bend every arrow to the same side of its direction, so a pair A->B, B->A never overlaps
+        bend = 28
+        mx, my = (sx + ex) / 2 - dy / length * bend, (sy + ey) / 2 + dx / length * bend
+        text = ", ".join(labels)
+        out.append(f'<path d="M{sx:.1f},{sy:.1f} Q{mx:.1f},{my:.1f} {ex:.1f},{ey:.1f}" fill="none" '
+                   f'stroke="#777" stroke-width="1.3" marker-end="url(#arrow)"><title>{_t(src)} → '
+                   f'{_t(dst)}: {_t(text)}</title></path>')
+        lx, ly = (sx + 2 * mx + ex) / 4, (sy + 2 * my + ey) / 4
+        short = text if len(text) <= 26 else text[:24] + "…"
+        out.append(f'<text x="{lx:.1f}" y="{ly:.1f}" font-size="9" fill="#444" text-anchor="middle">'
+                   f'{_t(short)}</text>')
+    for name in phases:
+        cx, cy = centre(name)
+        colour = PHASE_COLOUR.get(Phase(name), "#eee")
+        out.append(f'<g><rect x="{cx - box_w / 2:.1f}" y="{cy - box_h / 2:.1f}" width="{box_w}" '
+                   f'height="{box_h}" rx="8" fill="{colour}" stroke="#333"><title>{_t(name)}: '
+                   f'{_t(PHASE_MEANING[Phase(name)])}</title></rect><text x="{cx:.1f}" y="{cy + 5:.1f}" '
+                   f'font-size="14" font-weight="bold" text-anchor="middle">{_t(name)}</text></g>')
+    out.append("</svg>")
+    return "".join(out)
