@@ -234,8 +234,15 @@ def audit_report(desk: DeskDep) -> Response:
     return HTMLResponse(report)
 
 
+def _grouped_edges() -> list[tuple[str, str, str]]:
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for src, dst, trigger in diagram_edges():
+        grouped.setdefault((src, dst), []).append(trigger.replace("_", " "))
+    return [(src, dst, ", ".join(triggers)) for (src, dst), triggers in grouped.items()]
+
+
 @router.get("/pathway", response_class=HTMLResponse)
 def pathway(request: Request, desk: DeskDep) -> Response:
     return _render(request, "pathway.html", {
-        "picture": Markup(pathway_svg()), "mermaid": mermaid_diagram(), "edges": diagram_edges(),
+        "picture": Markup(pathway_svg()), "mermaid": mermaid_diagram(), "edges": _grouped_edges(),
         "phases": [(p.value, PHASE_MEANING[p]) for p in Phase]}, account=desk.account)

@@ -221,13 +221,24 @@ def pathway_svg(width: int = 1000) -> str:
         bend = 28
         mx, my = (sx + ex) / 2 - dy / length * bend, (sy + ey) / 2 + dx / length * bend
         text = ", ".join(labels)
+        # closing edges leave every phase: drawn light and unlabelled, named once by the box
+        closing = dst == Phase.CLOSED.value
+        stroke = 'stroke="#c8c8c8" stroke-dasharray="4 3"' if closing else 'stroke="#777"'
         out.append(f'<path d="M{sx:.1f},{sy:.1f} Q{mx:.1f},{my:.1f} {ex:.1f},{ey:.1f}" fill="none" '
-                   f'stroke="#777" stroke-width="1.3" marker-end="url(#arrow)"><title>{_t(src)} → '
+                   f'{stroke} stroke-width="1.3" marker-end="url(#arrow)"><title>{_t(src)} → '
                    f'{_t(dst)}: {_t(text)}</title></path>')
+        if closing:
+            continue
         lx, ly = (sx + 2 * mx + ex) / 4, (sy + 2 * my + ey) / 4
         short = text if len(text) <= 26 else text[:24] + "…"
         out.append(f'<text x="{lx:.1f}" y="{ly:.1f}" font-size="9" fill="#444" text-anchor="middle">'
                    f'{_t(short)}</text>')
+    closers = sorted({label for (_, dst), labels in grouped.items() if dst == Phase.CLOSED.value
+                      for label in labels})
+    if closers:
+        cx, cy = centre(Phase.CLOSED.value)
+        out.append(f'<text x="{cx:.1f}" y="{cy + box_h / 2 + 16:.1f}" font-size="11" fill="#555" '
+                   f'text-anchor="middle">from any phase on: {_t(", ".join(closers))}</text>')
     for name in phases:
         cx, cy = centre(name)
         colour = PHASE_COLOUR.get(Phase(name), "#eee")
