@@ -28,6 +28,14 @@ def parse_clinical_date(value: object, what: str) -> date:
     raise ImpossibleEntry(f"{what} must be a date written as YYYY-MM-DD, not {shown(value)}.")
 
 
+def safe_str(value: object) -> str:
+    """``str(value)``, except for an integer too long to convert (more than 4,300 digits)."""
+    try:
+        return str(value)
+    except ValueError:
+        return "a number thousands of digits long"
+
+
 def shown(value: object) -> str:
     """A typed value as a person would write it, quoted and cut short: '2025-02-01', 'FOLFOX'."""
     if isinstance(value, date | datetime):
@@ -38,10 +46,7 @@ def shown(value: object) -> str:
         text = "nothing"
         return text
     else:
-        try:
-            text = str(value)
-        except ValueError:  # an integer of more than 4,300 digits
-            text = "a number thousands of digits long"
+        text = safe_str(value)
     text = "".join(ch if ch.isprintable() else "?" for ch in text)
     if len(text) > 40:
         text = text[:37] + "..."

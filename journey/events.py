@@ -9,7 +9,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from journey.dates import parse_clinical_date, shown
+from journey.dates import parse_clinical_date, safe_str, shown
 from journey.errors import ImpossibleEntry
 
 MAX_TEXT = 500
@@ -173,7 +173,7 @@ def read_event(raw: object, seq: int = 0) -> ClinicalEvent:
     if "date" not in raw or raw.get("date") is None:
         raise ImpossibleEntry(f"The {spec.label} has no date; give the day it happened (YYYY-MM-DD).")
     day = parse_clinical_date(raw["date"], f"The date of the {spec.label}")
-    unknown = sorted(str(k) for k in raw if k not in COMMON_KEYS and spec.field(str(k)) is None)
+    unknown = sorted(safe_str(k) for k in raw if k not in COMMON_KEYS and spec.field(safe_str(k)) is None)
     if unknown:
         known = ", ".join(f.name for f in spec.fields) or "none"
         raise ImpossibleEntry(f"{with_article(spec.label)} has no field {', '.join(unknown)} "

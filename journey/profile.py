@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
 
-from journey.dates import add_months, parse_clinical_date, shown
+from journey.dates import add_months, parse_clinical_date, safe_str, shown
 from journey.errors import ImpossibleEntry, InvalidScenario
 
 RIGHT_SIDED_SITES = ("cecum", "ascending", "hepatic_flexure", "transverse")
@@ -173,7 +173,7 @@ class _Reader:
     def short_text(self, value: object, what: str) -> str | None:
         if value is None:
             return None
-        text = str(value).strip()
+        text = safe_str(value).strip()
         if not text or len(text) > 12 or not text.isprintable():
             self.fail(f"{what} must be a short code such as T3 or N1, not {shown(value)}.")
             return None
@@ -270,7 +270,7 @@ class _Reader:
 
     def biomarkers(self, raw: Mapping[str, Any]) -> Biomarkers:
         mmr_raw = raw.get("mmr", "unknown")
-        mmr = MMR_SYNONYMS.get(str(mmr_raw).strip().lower()) if mmr_raw is not None else "unknown"
+        mmr = MMR_SYNONYMS.get(safe_str(mmr_raw).strip().lower()) if mmr_raw is not None else "unknown"
         if mmr is None:
             self.fail(f"MMR status must be pMMR (MSS), dMMR (MSI-H) or unknown, not {shown(mmr_raw)}.")
             mmr = "unknown"
