@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from journey.errors import ImpossibleEntry, InvalidScenario
@@ -42,7 +42,7 @@ def entries(draw: st.DrawFn) -> Any:
     for name in draw(st.lists(st.sampled_from(field_names), max_size=6)):
         entry[name] = draw(st.one_of(st.sampled_from(choices), st.booleans(), values))
     if draw(st.booleans()):
-        entry[draw(st.one_of(st.text(max_size=5), st.integers()))] = draw(values)
+        entry[draw(st.one_of(st.text(max_size=5), st.integers(), huge))] = draw(values)
     return entry
 
 
@@ -69,6 +69,7 @@ def profiles(draw: st.DrawFn) -> Any:
 
 @FUZZ
 @given(entries())
+@example({"type": "progression", "date": "2025-01-01", 10**5000: 1})
 def test_read_event_accepts_sound_entries_and_refuses_everything_else_clearly(raw: Any) -> None:
     try:
         event = read_event(raw, seq=1)
@@ -88,6 +89,8 @@ def test_read_event_accepts_sound_entries_and_refuses_everything_else_clearly(ra
 
 @FUZZ
 @given(profiles())
+@example({**BASE_PATIENT, "biomarkers": {"mmr": 10**5000}})
+@example({**BASE_PATIENT, "ecog": 10**5000, "primary": {**BASE_PATIENT["primary"], "t_stage": 10**5000}})
 def test_read_profile_accepts_sound_descriptions_and_refuses_everything_else_clearly(raw: Any) -> None:
     try:
         profile = read_profile(raw)
