@@ -175,19 +175,22 @@ class Users:
     def authenticate(self, name: str, password: str) -> Account:
         """The account for this name and password; NotSignedIn (one message for both) otherwise."""
         refused = NotSignedIn("That user name and password do not match an active account.")
+        account: Account | None = None
+        # the access log is written after the session closes: SQLite lets one writer at a time
         with Session(self.engine) as session:
             row = session.exec(select(UserRow).where(UserRow.name == name)).first()
             if row is None or not row.active:
                 self._verify(self._decoy, password)
                 raise refused
-            if not self._verify(row.password_hash, password):
-                self.log(name, "login-failed")
-                raise refused
-            if self.hasher.check_needs_rehash(row.password_hash):
-                row.password_hash = self.hasher.hash(password)
-                session.add(row)
-                session.commit()
-            account = _account(row)
+            if self._verify(row.password_hash, password):
+                if self.hasher.check_needs_rehash(row.password_hash):
+                    row.password_hash = self.hasher.hash(password)
+                    session.add(row)
+                    session.commit()
+                account = _account(row)
+        if account is None:
+            self.log(name, "login-failed")
+            raise refused
         self.log(account.name, "login")
         return account
 

@@ -172,10 +172,11 @@ def _patient_page(request: Request, desk: Desk, ref: str, status: int = 200,
                   refusal: dict[str, Any] | None = None) -> HTMLResponse:
     view = desk.patient(ref)
     outcome = view.outcome
+    shown = desk.shown(view.row.ref)
     return _render(request, "patient.html", {
-        "view": view, "ref": desk.shown(view.row.ref), "url_ref": quote(ref, safe=""),
+        "view": view, "ref": shown, "url_ref": quote(ref, safe=""),
         "phase": outcome.phase.value, "phase_meaning": PHASE_MEANING[outcome.phase],
-        "timeline": Markup(timeline_svg(outcome)), "reminders": desk.reminder_lines(view),
+        "timeline": Markup(timeline_svg(outcome, shown)), "reminders": desk.reminder_lines(view),
         "steps": list(reversed(outcome.steps)), "forms": _event_forms(desk.account),
         "may_override": desk.account.may(Permission.OVERRIDE), "today": desk.tracker.clock.today(),
         "refusal": refusal, "timing": view.row.timing, "sidedness": view.row.sidedness,

@@ -74,8 +74,9 @@ def therapy_bars(outcome: JourneyOutcome) -> list[Bar]:
     return bars
 
 
-def timeline_svg(outcome: JourneyOutcome, width: int = 960) -> str:
-    """Phases, therapy bars, events and reminders of one patient on one time axis."""
+def timeline_svg(outcome: JourneyOutcome, shown_ref: str, width: int = 960) -> str:
+    """Phases, therapy bars, events and reminders of one patient on one time axis (``shown_ref``:
+    the reference this reader may see)."""
     days = [s.date for s in outcome.steps] + [outcome.as_of]
     days += [r.due_on for r in outcome.reminders] + [r.anchor_on for r in outcome.reminders]
     start = min([*days, outcome.profile.metastases.detected_on]) - timedelta(days=7)
@@ -90,7 +91,7 @@ def timeline_svg(outcome: JourneyOutcome, width: int = 960) -> str:
     height = 200
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" class="timeline" '
            f'role="img" aria-labelledby="timeline-title"><title id="timeline-title">Timeline of '
-           f'{_t(outcome.profile.ref)} up to {outcome.as_of.isoformat()}</title>']
+           f'{_t(shown_ref)} up to {outcome.as_of.isoformat()}</title>']
     for name, y in lanes.items():
         out.append(f'<text x="4" y="{y + 4}" font-size="12" fill="#333">{name}</text>')
         out.append(f'<line x1="{left}" x2="{width - right}" y1="{y}" y2="{y}" stroke="#eee"/>')
