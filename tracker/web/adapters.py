@@ -1,21 +1,13 @@
-"""THIN ADAPTERS to services another engineer is writing at the same time.
+"""What the web app asks of the other services, in the shape its routes need:
 
-    reminder actions   tracker.reminder_actions (issue 4): acknowledge, snooze, dismiss (landed;
-                       called directly)
-    cohort audit       journey.cohort (issue 5)
-    audit report       tracker.reports.audit_html (issue 5)
-    exports            tracker.exports (issue 5)
-
-Each function calls the real service when its module is importable and offers the function
-named here; otherwise it falls back to a clearly minimal stand-in so the web app works in the
-meantime. The stand-ins hold no business rules worth keeping: delete each fallback once the real
-service lands (docs/decisions-web.md).
+    reminder actions   tracker.reminder_actions: acknowledge, snooze, dismiss
+    cohort audit       tracker.audit (the same streaming audit as ``journey audit``)
+    audit report       tracker.reports.audit_html
+    exports            tracker.exports (pseudonymous deviations CSV, XES)
 """
 
 from __future__ import annotations
 
-import csv
-import importlib
 import io
 from dataclasses import dataclass
 from datetime import date
@@ -23,21 +15,13 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from db.tables import EventRow, PatientRow, ReminderRow
+from db.tables import PatientRow, ReminderRow
+from journey.cohort import CohortAudit, summarize
 from journey.errors import InvalidScenario, NotFound
+from tracker.audit import audited_journeys
+from tracker.exports import JourneyTrace, PatientDeviations, write_deviations_csv, write_xes
+from tracker.reports.audit_html import render_audit_html
 from tracker.services import Tracker
-
-
-def _module(name: str) -> Any | None:
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        return None
-
-
-def _service(module: str, name: str) -> Any | None:
-    found = _module(module)
-    return getattr(found, name, None) if found is not None else None
 
 
 def snooze_reasons() -> tuple[str, ...]:
@@ -97,54 +81,23 @@ def reminder_action(tracker: Tracker, action: str, reminder_id: int, actor: str,
 
 # -- the audit ----------------------------------------------------------------------------------
 
-def _cohort(tracker: Tracker) -> Any | None:
-    """The cohort audit (journey.cohort, issue 5) over every stored patient, or None while that
-    module is missing. THIN ADAPTER: replace by the audit's own database service once it lands."""
-    cohort = _module("journey.cohort")
-    adherence = _module("journey.adherence")
-    if cohort is None or adherence is None:
-        return None
-    from db.repository import UnitOfWork
-    from tracker.reminder_actions import dismissals_for
-
-    audit = cohort.CohortAudit()
-    with UnitOfWork(tracker.engine) as repo:
-        for stored in repo.stream_patients():
-            outcome = tracker.follow(stored)
-            dismissals = dismissals_for(repo.session, stored.row.id or 0, outcome.as_of)
-            audit.add(stored.row.timing, adherence.judge(outcome, dismissals), cohort.summarize(outcome))
+def _cohort(tracker: Tracker) -> CohortAudit:
+    """The cohort audit over every stored patient, judged today (tracker.audit)."""
+    audit = CohortAudit()
+    for journey in audited_journeys(tracker, tracker.clock.today()):
+        audit.add(journey.timing, journey.adherence, summarize(journey.outcome))
     return audit
 
 
 def cohort_audit(tracker: Tracker) -> dict[str, Any]:
     """The cohort audit document (contract §6, ``journey audit --json``)."""
-    audit = _cohort(tracker)
-    if audit is not None:
-        return dict(audit.summary())
-    return _fallback_audit(tracker)
-
-
-def _fallback_audit(tracker: Tracker) -> dict[str, Any]:
-    """STAND-IN while journey.cohort is missing: the patients counted, no checks."""
-    from db.repository import UnitOfWork
-
-    with UnitOfWork(tracker.engine) as repo:
-        patients = repo.patient_count()
-    return {"patients": patients, "checks": [], "by_timing": {}, "provisional": True}
-
-
-def audit_report_available() -> bool:
-    return _service("tracker.reports.audit_html", "render_audit_html") is not None
+    return dict(_cohort(tracker).summary())
 
 
 def audit_report_html(tracker: Tracker) -> str | None:
-    """The self-contained HTML audit report (tracker.reports.audit_html), when it is there."""
-    render = _service("tracker.reports.audit_html", "render_audit_html")
-    audit = _cohort(tracker)
-    if render is None or audit is None:
-        return None
-    return str(render(audit, generated_on=tracker.clock.today(),
-                      grace_days=tracker.settings.reminder_grace_days))
+    """The self-contained HTML audit report."""
+    return render_audit_html(_cohort(tracker), generated_on=tracker.clock.today(),
+                             grace_days=tracker.settings.reminder_grace_days)
 
 
 # -- exports ------------------------------------------------------------------------------------
@@ -154,45 +107,15 @@ EXPORT_KINDS = {"csv": "text/csv", "xes": "application/xml"}
 
 def export(tracker: Tracker, kind: str, pseudonymise: Any) -> tuple[str, str]:
     """(body, media type) of a pseudonymous export: ``csv`` one row per deviation, ``xes`` the
-    event log for process mining (tracker.exports, issue 5). While that module is missing, the
-    CSV falls back to one row per recorded event and XES is not offered."""
+    event log for process mining."""
     if kind not in EXPORT_KINDS:
         raise NotFound(f"No export called {kind!r}; choose one of {', '.join(EXPORT_KINDS)}.")
-    exports = _module("tracker.exports")
-    adherence = _module("journey.adherence")
-    if exports is None or adherence is None:
-        if kind != "csv":
-            raise NotFound(f"The {kind} export is not available yet; the CSV export is.")
-        return _fallback_csv(tracker, pseudonymise), EXPORT_KINDS[kind]
-    from db.repository import UnitOfWork
-    from tracker.reminder_actions import dismissals_for
-
     buffer = io.StringIO()
     key = tracker.settings.pseudonym_key
-    with UnitOfWork(tracker.engine) as repo:
-        if kind == "xes":
-            exports.write_xes(buffer, ((s.row.ref, s.row.timing, tracker.follow(s).steps)
-                                       for s in repo.stream_patients()), key=key)
-        else:
-            def judged(stored: Any) -> tuple[str, str, Any]:
-                outcome = tracker.follow(stored)
-                dismissals = dismissals_for(repo.session, stored.row.id or 0, outcome.as_of)
-                return stored.row.ref, stored.row.timing, adherence.judge(outcome, dismissals).deviations
-
-            exports.write_deviations_csv(buffer, (judged(s) for s in repo.stream_patients()), key=key)
+    journeys = audited_journeys(tracker, tracker.clock.today())
+    if kind == "xes":
+        write_xes(buffer, (JourneyTrace(j.ref, j.timing, j.outcome.steps) for j in journeys), key=key)
+    else:
+        write_deviations_csv(buffer, (PatientDeviations(j.ref, j.timing, j.adherence.deviations)
+                                      for j in journeys), key=key)
     return buffer.getvalue(), EXPORT_KINDS[kind]
-
-
-def _fallback_csv(tracker: Tracker, pseudonymise: Any) -> str:
-    """STAND-IN while tracker.exports is missing: one row per recorded event, pseudonymous refs."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["patient", "seq", "date", "type", "phase_before", "phase_after", "override"])
-    with Session(tracker.engine) as session:
-        rows = session.exec(select(EventRow, PatientRow)
-                            .join(PatientRow, col(PatientRow.id) == EventRow.patient_id)
-                            .order_by(col(PatientRow.ref), col(EventRow.seq)))
-        for event, patient in rows:
-            writer.writerow([pseudonymise(patient.ref), event.seq, event.date.isoformat(), event.type,
-                             event.phase_before, event.phase_after, event.override_reason or ""])
-    return buffer.getvalue()

@@ -221,9 +221,7 @@ async def record_event(request: Request, desk: DeskDep, ref: str) -> Response:
 @router.get("/audit", response_class=HTMLResponse)
 def audit(request: Request, desk: DeskDep) -> Response:
     document = desk.audit()
-    return _render(request, "audit.html", {"audit": document,
-                                           "has_report": adapters.audit_report_available()},
-                   account=desk.account)
+    return _render(request, "audit.html", {"audit": document}, account=desk.account)
 
 
 @router.get("/audit/report", response_class=HTMLResponse)
