@@ -191,7 +191,7 @@ def worklist(as_of: AsOf = None,
         return
     table = Table(title=f"Worklist for {day}")
     for column in ("reminder", "patient", "phase", "what", "due on", "status"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column != "status")
     for item in items:
         style = "bold red" if item.status == "overdue" else "yellow"
         late = f" ({item.days_late} days)" if item.days_late else ""
