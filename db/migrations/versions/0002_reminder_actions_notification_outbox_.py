@@ -100,8 +100,8 @@ def upgrade() -> None:
 
     # the sweep's partial, covering index over open reminders (docs/performance.md)
     op.create_index('ix_reminder_open_due_covering', 'reminder',
-                    ['closed', 'due_on', 'kind', 'status', 'announced', 'snoozed_until', 'dismissed_on',
-                     'patient_id'],
+                    ['closed', 'due_on', 'id', 'kind', 'status', 'announced', 'snoozed_until',
+                     'dismissed_on', 'patient_id'],
                     unique=False, sqlite_where=sa.text('closed = 0'),
                     postgresql_where=sa.text('closed = false'))
     # ### end Alembic commands ###
