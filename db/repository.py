@@ -106,11 +106,16 @@ class Repository:
                           .execution_options(populate_existing=True)).one()
 
     def bump_version(self, row: PatientRow, seen_version: int, phase: str, phase_on: date,
-                     now: datetime) -> None:
+                     now: datetime, log_head: tuple[str, int] | None = None) -> None:
+        """Write the derived phase (and, after new events, the log's head link and length)."""
+        values: dict[str, object] = {"version": seen_version + 1, "phase": phase, "phase_on": phase_on,
+                                     "updated_at": now}
+        if log_head is not None:
+            values["log_head"], values["log_length"] = log_head
         result = self.session.execute(
             update(PatientRow)
             .where(and_(col(PatientRow.id) == row.id, col(PatientRow.version) == seen_version))
-            .values(version=seen_version + 1, phase=phase, phase_on=phase_on, updated_at=now)
+            .values(**values)
             .execution_options(synchronize_session=False))
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise ConcurrentUpdate(

@@ -33,6 +33,10 @@ class PatientRow(SQLModel, table=True):
     phase: str = Field(max_length=16, index=True)
     phase_on: date
     version: int = Field(default=1)
+    #: the hash link of the patient's last event and how many events there are: deleting the
+    #: last event (which no later link would betray) shows here
+    log_head: str = Field(default="0" * 64, max_length=64)
+    log_length: int = Field(default=0)
     created_at: datetime
     updated_at: datetime
 

@@ -36,8 +36,11 @@ from journey.pathway import (
 from journey.profile import PatientProfile
 from journey.reminders import (
     Reminder,
+    ReminderKind,
     ReminderStatus,
     next_reassessment,
+    r1_postop_therapy,
+    recurrence_mdt,
     status_on,
     total_chemo_check,
 )
@@ -136,6 +139,8 @@ class _Fold:
         self.reminders: dict[tuple[str, date], Reminder] = {}
         self.episode = _Episode()
         self.line_awaiting_stop = False
+        #: reminders for what the audit also checks, awaited across episodes: kind -> key
+        self.follow_ups: dict[ReminderKind, tuple[str, date]] = {}
 
     # -- the clock ---------------------------------------------------------------------------
     def clock_until(self, day: date) -> None:
@@ -269,12 +274,38 @@ class _Fold:
             course.closed_by = EVENT_SPECS[kind].label
             if kind is EventType.DEATH:
                 course.died_on = day
+        self.follow_up(event, after)
         if after in ENDS_PREOP:
             self.end_preop(day)
         if after in (Phase.CLOSED, Phase.RECURRENCE, Phase.SALVAGE) and ep.open_total_check:
             self.close(ep.open_total_check, day, resolved=False)
             ep.open_total_check = None
         return intent
+
+    def follow_up(self, event: ClinicalEvent, after: Phase) -> None:
+        """Reminders beyond the contract's two: the MDT after a recurrence (seed:37) and
+        post-operative therapy after an R1 liver resection (seed:35)."""
+        day, kind = event.date, event.type
+        awaited = {EventType.MDT_REVIEW: ReminderKind.RECURRENCE_MDT,
+                   EventType.SYSTEMIC_STARTED: ReminderKind.R1_POSTOP_THERAPY}
+        if kind in awaited and awaited[kind] in self.follow_ups:
+            self.close(self.follow_ups.pop(awaited[kind]), day, resolved=True)
+        ends_r1 = after in (Phase.CLOSED, Phase.RECURRENCE, Phase.SALVAGE)
+        if ends_r1 and ReminderKind.R1_POSTOP_THERAPY in self.follow_ups:
+            self.close(self.follow_ups.pop(ReminderKind.R1_POSTOP_THERAPY), day, resolved=False)
+        if after is Phase.CLOSED and ReminderKind.RECURRENCE_MDT in self.follow_ups:
+            self.close(self.follow_ups.pop(ReminderKind.RECURRENCE_MDT), day, resolved=False)
+        if kind is EventType.RECURRENCE:
+            self.open_follow_up(recurrence_mdt(day, self.settings))
+        if (kind is EventType.SURGERY and event.get("procedure") in LIVER_PROCEDURES
+                and event.get("margin") == "R1" and not self.journey.course.on_therapy):
+            self.open_follow_up(r1_postop_therapy(day, self.settings))
+
+    def open_follow_up(self, reminder: Reminder) -> None:
+        if reminder.kind in self.follow_ups:  # a second one replaces the first, which is moot
+            self.close(self.follow_ups.pop(reminder.kind), reminder.anchor_on, resolved=False)
+        self.reminders.setdefault(reminder.key, reminder)
+        self.follow_ups[reminder.kind] = reminder.key
 
     @staticmethod
     def therapy_intent(before: Phase, after: Phase) -> str:

@@ -15,6 +15,9 @@ from journey.settings import PathwaySettings
 class ReminderKind(StrEnum):
     REASSESSMENT_DUE = "reassessment_due"
     TOTAL_CHEMO_CHECK = "total_chemo_check"
+    #: beyond the contract's two kinds: what the audit checks are also worth a reminder
+    RECURRENCE_MDT = "recurrence_mdt"
+    R1_POSTOP_THERAPY = "r1_postop_therapy"
 
 
 class ReminderStatus(StrEnum):
@@ -30,6 +33,8 @@ OPEN_STATUSES = (ReminderStatus.SCHEDULED, ReminderStatus.DUE, ReminderStatus.OV
 REMINDER_MEANING = {
     ReminderKind.REASSESSMENT_DUE: "2-monthly resectability reassessment (seed:13)",
     ReminderKind.TOTAL_CHEMO_CHECK: "check that perioperative chemotherapy reaches 6 months (seed:14)",
+    ReminderKind.RECURRENCE_MDT: "MDT review after a recurrence, within the setting (seed:37)",
+    ReminderKind.R1_POSTOP_THERAPY: "post-operative therapy after an R1 liver resection (seed:35)",
 }
 
 
@@ -89,3 +94,16 @@ def total_chemo_check(postop_start: date, preop_days: int, settings: PathwaySett
     remaining = max(settings.total_chemo_target_days - preop_days, 0)
     return Reminder(ReminderKind.TOTAL_CHEMO_CHECK, postop_start,
                     postop_start + timedelta(days=remaining))
+
+
+def recurrence_mdt(recurrence_on: date, settings: PathwaySettings) -> Reminder:
+    """An MDT review is awaited within the setting (default 30 days) of a recurrence (seed:37)."""
+    return Reminder(ReminderKind.RECURRENCE_MDT, recurrence_on,
+                    recurrence_on + timedelta(days=settings.recurrence_mdt_days))
+
+
+def r1_postop_therapy(surgery_on: date, settings: PathwaySettings) -> Reminder:
+    """Post-operative therapy is awaited within the setting (default 12 weeks) of an R1 liver
+    resection (seed:35)."""
+    return Reminder(ReminderKind.R1_POSTOP_THERAPY, surgery_on,
+                    surgery_on + timedelta(weeks=settings.r1_chemo_window_weeks))

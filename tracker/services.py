@@ -249,7 +249,8 @@ class Tracker:
             written[event.seq] = row
         implied = repo.save_reminders(stored.row.id or 0, outcome.reminders_with_status(), now)
         self._cancel_orphans(repo, stored.row.id or 0, implied, today, now)
-        repo.bump_version(stored.row, stored.row.version, outcome.phase.value, today, now)
+        head = (previous.chain_hash, len(stored.event_rows) + len(written)) if previous else None
+        repo.bump_version(stored.row, stored.row.version, outcome.phase.value, today, now, head)
         return written, outcome
 
     @staticmethod
@@ -315,6 +316,10 @@ class Tracker:
             if content_hash(event_row.payload) != event_row.content_hash:
                 yield f"{ref}: event {position} ({event_row.type}) content was altered."
             previous = event_row.chain_hash
+        else:
+            if (previous, len(stored.event_rows)) != (row.log_head, row.log_length):
+                yield (f"{ref}: the log ends at event {len(stored.event_rows)} but {row.log_length} "
+                       f"were recorded: an event at the end was removed or its link replaced.")
         outcome = follow_journey(stored.profile, stored.events, row.phase_on, self.pathway)
         for refusal in outcome.refusals:
             yield f"{ref}: the recorded entry {refusal.seq} is refused on replay: {refusal.reason}"
@@ -327,14 +332,20 @@ class Tracker:
             want = implied.pop(key, None)
             if want is None:
                 if not reminder_row.closed:
-                    yield f"{ref}: open reminder {key} is not implied by the log."
+                    yield f"{ref}: the open reminder {key[0]} of {key[1]} is not implied by the log."
                 continue
             got = (reminder_row.due_on, reminder_row.resolved_on, reminder_row.cancelled_on)
             if got != (want.due_on, want.resolved_on, want.cancelled_on):
-                yield (f"{ref}: reminder {key[0]} of {key[1]} stored as {got}, the log implies "
-                       f"{(want.due_on, want.resolved_on, want.cancelled_on)}.")
+                yield (f"{ref}: reminder {key[0]} of {key[1]} is stored as {_dates(*got)}; the log "
+                       f"implies {_dates(want.due_on, want.resolved_on, want.cancelled_on)}.")
         for key in implied:
             yield f"{ref}: reminder {key[0]} of {key[1]} is implied by the log but not stored."
+
+
+def _dates(due_on: date, resolved_on: date | None, cancelled_on: date | None) -> str:
+    closed = (f", resolved {resolved_on}" if resolved_on else "") + \
+        (f", cancelled {cancelled_on}" if cancelled_on else "")
+    return f"due {due_on}{closed or ', open'}"
 
 
 def replay_document(view: PatientView, refused: list[Refusal], window_days: int) -> dict[str, Any]:

@@ -70,3 +70,14 @@ def test_a_correction_is_a_new_event_and_verify_still_passes(two_patients: Any, 
                               actor="dr:bob")
     done = journey("verify")
     assert done.exit_code == 0, done.output
+
+
+def test_deleting_the_last_event_is_caught_by_the_patient_s_log_head(
+        two_patients: Any, journey: Any) -> None:
+    """No later link betrays a removed last event; the head link and length on the patient row do."""
+    sql(two_patients, f"DELETE FROM event WHERE patient_id = {B} AND seq = (SELECT max(seq) FROM event "
+                      f"WHERE patient_id = {B})")
+    done = journey("verify")
+    assert done.exit_code == 1, done.output
+    assert "P-B: the log ends at event 4 but 5 were recorded" in " ".join(done.output.split()), done.output
+    assert "P-A" not in done.output

@@ -27,6 +27,9 @@ def upgrade() -> None:
     sa.Column('phase', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('phase_on', sa.Date(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('log_head', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False,
+              server_default='0' * 64),
+    sa.Column('log_length', sa.Integer(), nullable=False, server_default='0'),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id')
