@@ -9,8 +9,13 @@ the classes once: to CLI exit codes in ``tracker.cli`` and to HTTP statuses in `
      │    └── OffPathway         the pathway has no such step from the current phase; an override records it
      ├── InvalidScenario         a scenario or patient file cannot be read or does not match the format
      ├── NotFound                no such patient, reminder or user
-     └── Conflict                someone else changed the record first, or it already exists
-          └── ConcurrentUpdate   the patient's version moved on since it was read
+     ├── Conflict                someone else changed the record first, or it already exists
+     │    └── ConcurrentUpdate   the patient's version moved on since it was read
+     ├── NotSignedIn             (tracker.users) no valid session or token            -> 401
+     └── AccessDenied            (tracker.users) the role does not allow it           -> 403
+
+CLI exit codes: 2 refused or unreadable, 3 not found, 4 conflict. HTTP: 422 refused, 400
+unreadable, 404, 409, 401, 403.
 """
 
 from __future__ import annotations

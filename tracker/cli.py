@@ -25,6 +25,7 @@ from tracker.cli_demo import app as demo_app
 from tracker.cli_ops import ops_app
 from tracker.cli_reminders import register_commands, reminder_app
 from tracker.cli_users import web_cli
+from tracker.files import day_option
 from tracker.settings import Settings
 
 app = typer.Typer(help="Treatment-journey tracker for colorectal liver metastases.",
@@ -65,12 +66,7 @@ def friendly(func: F) -> F:
 
 
 def _date(value: str | None, what: str = "--as-of") -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidScenario(f"{what} must be a date written as YYYY-MM-DD, not {value!r}.") from None
+    return day_option(value, what)
 
 
 def _tracker() -> Any:

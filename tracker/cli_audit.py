@@ -14,21 +14,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from journey.cohort import CohortAudit, summarize
-from journey.errors import InvalidScenario
 from tracker.audit import AuditedJourney, audited_journeys, patient_count
 from tracker.exports import CSV_COLUMNS, JourneyTrace, PatientDeviations, write_deviations_csv, write_xes
+from tracker.files import day_option
 
 export_app = typer.Typer(help="Export the event log for other tools.", no_args_is_help=True)
 err = Console(stderr=True)
-
-
-def _day(value: str | None, what: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidScenario(f"{what} must be a date written as YYYY-MM-DD, not {value!r}.") from None
 
 
 def _progress() -> Progress:
@@ -62,7 +53,7 @@ def register(app: typer.Typer, friendly, tracker_factory) -> None:  # type: igno
               ) -> None:
         """Pathway adherence over the cohort: rates per check, synchronous vs metachronous."""
         tracker = tracker_factory()
-        day_from, day_to = _day(start, "--from"), _day(end, "--to")
+        day_from, day_to = day_option(start, "--from"), day_option(end, "--to")
         as_of = day_to or tracker.clock.today()
         cohort = CohortAudit()
         csv_out = csv_file.open("w", encoding="utf-8", newline="") if csv_file else None
@@ -105,7 +96,7 @@ def register(app: typer.Typer, friendly, tracker_factory) -> None:  # type: igno
                    as_of: Annotated[str | None, typer.Option("--as-of")] = None) -> None:
         """The event log as IEEE 1849 XES: one trace per patient, for process-mining tools."""
         tracker = tracker_factory()
-        day = _day(as_of, "--as-of") or tracker.clock.today()
+        day = day_option(as_of, "--as-of") or tracker.clock.today()
         with file.open("w", encoding="utf-8") as out:
             traces = (JourneyTrace(j.ref, j.timing, j.outcome.steps)
                       for j in _journeys(tracker, day, None, None, "Exporting"))

@@ -3,8 +3,6 @@ each role's allowed and forbidden actions (401 without a token, 403 for the wron
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,26 +10,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from db.tables import AccessLogRow
-from tests.api.seed import Seeded, clone, profile, seed
+from tests.api.seed import Seeded, profile
 from tracker.users import pseudonym
-from tracker.web import create_app
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Seeded:
-    return seed(tmp_path_factory.mktemp("template"))
-
-
-@pytest.fixture
-def seeded(template: Seeded, tmp_path: Path) -> Seeded:
-    """A fresh copy of the seeded database for each test (seeding and hashing once is faster)."""
-    return clone(template, tmp_path)
-
-
-@pytest.fixture
-def client(seeded: Seeded) -> Iterator[TestClient]:
-    with TestClient(create_app(seeded.tracker, seeded.users)) as c:
-        yield c
 
 
 def auth(seeded: Seeded, role: str) -> dict[str, str]:

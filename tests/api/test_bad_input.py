@@ -3,8 +3,6 @@ can read, never a 5xx, and nothing is written (issue 7; the same validators as t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,24 +10,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
 from db.tables import EventRow, PatientRow
-from tests.api.seed import Seeded, clone, profile, seed
-from tracker.web import create_app
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Seeded:
-    return seed(tmp_path_factory.mktemp("bad-input"))
-
-
-@pytest.fixture
-def seeded(template: Seeded, tmp_path: Path) -> Seeded:
-    return clone(template, tmp_path)
-
-
-@pytest.fixture
-def client(seeded: Seeded) -> Iterator[TestClient]:
-    with TestClient(create_app(seeded.tracker, seeded.users)) as c:
-        yield c
+from tests.api.seed import Seeded, profile
 
 
 def rows(seeded: Seeded) -> tuple[int, int]:
