@@ -864,7 +864,7 @@ def bench_postgres(url: str, quick: bool) -> dict[str, Any]:
     from db.migrate import upgrade
     from tracker.demo import bulk_generate
 
-    patients = 2000 if quick else 100_000
+    patients = 2000 if quick else 20_000
     engine = make_engine(url)
     upgrade(engine)
     with engine.connect() as conn:
