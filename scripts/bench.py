@@ -502,7 +502,14 @@ def audit_child(db: Path, patients: int) -> None:
                 break
     summary = audit.summary()
     seconds = time.perf_counter() - t0
+    # VmHWM, not ru_maxrss: after fork and exec ru_maxrss still counts the parent's pages (the
+    # parent holds the bulk step's rows), VmHWM is this process's own peak
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    try:
+        status = Path("/proc/self/status").read_text().splitlines()
+        peak_kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
+    except (OSError, StopIteration):
+        pass
     print(json.dumps({"patients": audit.patients, "seconds": round(seconds, 2),
                       "patients_per_s": round(audit.patients / seconds),
                       "peak_rss_mb": round(peak_kb / 1024, 1),
