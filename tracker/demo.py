@@ -592,7 +592,6 @@ class BulkRows:
     branches: Counter[str] = field(default_factory=Counter)
 
 
-_PATIENT_HAS_LOG_HEAD = "log_head" in PatientRow.__table__.c  # type: ignore[attr-defined]
 
 
 def rows_for(synthetic: Synthetic, patient_id: int, as_of: date, now: datetime, actor: str,
@@ -625,8 +624,8 @@ def rows_for(synthetic: Synthetic, patient_id: int, as_of: date, now: datetime, 
         link = chain_hash(previous, row)  # type: ignore[arg-type]
         previous = link
         out.events.append({**row.__dict__, "content_hash": content_hash(payload), "chain_hash": link})
-    if _PATIENT_HAS_LOG_HEAD:  # the end of the hash chain, as the service keeps it on the patient
-        out.patients[-1].update(log_head=previous, log_length=len(events) - len(refused))
+    # the end of the hash chain, as the service keeps it on the patient
+    out.patients[-1].update(log_head=previous, log_length=len(events) - len(refused))
     for reminder, status in outcome.reminders_with_status():
         out.reminders.append({
             "patient_id": patient_id, "kind": reminder.kind.value, "anchor_on": reminder.anchor_on,
