@@ -356,6 +356,21 @@ class _Fold:
         self.line_awaiting_stop = not stopped
 
 
+def clock_phase(phase: Phase) -> Phase:
+    """Where the clock moves a patient in ``phase`` whose open reassessment has fallen due: what
+    :meth:`_Fold.clock_until` does to a journey whose stored state is otherwise up to date. The
+    machine's row decides (``neoadjuvant`` -> ``reassessment``); any other phase stays.
+
+    It holds because an open ``reassessment_due`` reminder is exactly the episode's open
+    reassessment (opened by pre-operative therapy, closed by whatever ends it), which
+    tests/unit/test_course_invariants.py checks over generated cohorts."""
+    if phase is not Phase.NEOADJUVANT:
+        return phase
+    journey = Journey(phase)
+    take_step(journey, REASSESSMENT_FALLS_DUE)
+    return journey.phase
+
+
 def follow_journey(profile: PatientProfile, events: Iterable[ClinicalEvent], as_of: date,
                    settings: PathwaySettings = DEFAULT_SETTINGS) -> JourneyOutcome:
     """Apply ``events`` in date order (``seq`` within a date) and the clock up to ``as_of``."""

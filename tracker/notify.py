@@ -71,34 +71,43 @@ def backoff(attempts: int, settings: Settings) -> timedelta:
 
 
 # -- writing the outbox (inside the caller's transaction) -------------------------------------------
-def _insert_ignoring_duplicates(session: Session, values: dict[str, Any]) -> int:
-    """Insert one outbox row; a row with the same key already there is left alone (returns 0)."""
+def insert_outbox_rows(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Queue outbox rows in one statement; a row whose key is already queued is left alone (a
+    second sweep, a doubled fire time). How many were new."""
+    if not rows:
+        return 0
     dialect = session.get_bind().dialect.name
     table = NotificationRow.__table__  # type: ignore[attr-defined]
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        statement: Any = pg_insert(table).values(**values).on_conflict_do_nothing()
+        statement: Any = pg_insert(table).on_conflict_do_nothing()
     elif dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        statement = sqlite_insert(table).values(**values).on_conflict_do_nothing()
+        statement = sqlite_insert(table).on_conflict_do_nothing()
     else:  # pragma: no cover - other databases: the unique keys still refuse a double
-        statement = insert(table).values(**values)
-    return int(session.execute(statement).rowcount or 0)  # type: ignore[attr-defined]
+        statement = insert(table)
+    if len(rows) == 1:
+        return int(session.execute(statement.values(**rows[0])).rowcount or 0)  # type: ignore[attr-defined]
+    return int(session.execute(statement, rows).rowcount or 0)  # type: ignore[attr-defined]
+
+
+def outbox_rows(*, kind: str, key: str, status: str, payload: dict[str, Any], channels: Iterable[str],
+                now: datetime, reminder_id: int | None = None, patient_id: int | None = None,
+                ) -> list[dict[str, Any]]:
+    """One outbox row per channel, keyed ``<key>-<channel>``."""
+    return [{"kind": kind, "reminder_id": reminder_id, "patient_id": patient_id, "status": status,
+             "channel": channel, "payload": payload, "idempotency_key": f"{key}-{channel}",
+             "state": PENDING, "attempts": 0, "next_attempt_at": now, "created_at": now}
+            for channel in channels]
 
 
 def write_outbox(session: Session, *, kind: str, key: str, status: str, payload: dict[str, Any],
                  channels: Iterable[str], now: datetime, reminder_id: int | None = None,
                  patient_id: int | None = None) -> int:
     """One row per channel, keyed ``<key>-<channel>``; how many were new."""
-    written = 0
-    for channel in channels:
-        written += _insert_ignoring_duplicates(session, {
-            "kind": kind, "reminder_id": reminder_id, "patient_id": patient_id, "status": status,
-            "channel": channel, "payload": payload, "idempotency_key": f"{key}-{channel}",
-            "state": PENDING, "attempts": 0, "next_attempt_at": now, "created_at": now})
-    return written
+    return insert_outbox_rows(session, outbox_rows(
+        kind=kind, key=key, status=status, payload=payload, channels=channels, now=now,
+        reminder_id=reminder_id, patient_id=patient_id))
 
 
 def reminder_key(reminder_id: int, status: str) -> str:
