@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, or_, update
+from sqlalchemy import Engine, and_, delete, func, or_, update
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
-from db.tables import EventRow, PatientRow, ReminderRow
+from db.tables import AuditEntryRow, EventRow, PatientRow, ReminderRow
 from journey.errors import ConcurrentUpdate, NotFound
 from journey.events import ClinicalEvent, read_event
 from journey.profile import PatientProfile, read_profile
@@ -134,17 +134,35 @@ class Repository:
                                           .order_by(col(PatientRow.id)).limit(batch)))
             if not rows:
                 return
-            ids = [r.id for r in rows]
-            events: dict[int, list[EventRow]] = {i: [] for i in ids if i is not None}
-            for e in self.session.exec(select(EventRow).where(col(EventRow.patient_id).in_(ids))
-                                       .order_by(col(EventRow.patient_id), col(EventRow.seq))):
-                events[e.patient_id].append(e)
-            for r in rows:
-                assert r.id is not None
-                log = events[r.id]
-                yield StoredJourney(r, profile_of(r), [event_of(e) for e in log], log)
+            yield from self._with_logs(rows)
             last_id = rows[-1].id or last_id
             self.session.expunge_all()
+
+    def journeys_of(self, ids: Sequence[int]) -> list[StoredJourney]:
+        """These patients with their logs, in id order, in two queries."""
+        if not ids:
+            return []
+        rows = list(self.session.exec(select(PatientRow).where(col(PatientRow.id).in_(ids))
+                                      .order_by(col(PatientRow.id))))
+        return self._with_logs(rows)
+
+    def _with_logs(self, rows: list[PatientRow]) -> list[StoredJourney]:
+        ids = [r.id for r in rows]
+        events: dict[int, list[EventRow]] = {i: [] for i in ids if i is not None}
+        for e in self.session.exec(select(EventRow).where(col(EventRow.patient_id).in_(ids))
+                                   .order_by(col(EventRow.patient_id), col(EventRow.seq))):
+            events[e.patient_id].append(e)
+        out = []
+        for r in rows:
+            assert r.id is not None
+            log = events[r.id]
+            out.append(StoredJourney(r, profile_of(r), [event_of(e) for e in log], log))
+        return out
+
+    def forget_audit_verdict(self, patient_id: int) -> None:
+        """A change the patient's version does not show (a dismissal) makes the stored audit
+        verdict stale: it is deleted, and the next audit judges the patient again."""
+        self.session.execute(delete(AuditEntryRow).where(col(AuditEntryRow.patient_id) == patient_id))
 
     # -- events -----------------------------------------------------------------------------
     def append_event(self, row: EventRow, previous: EventRow | None) -> EventRow:

@@ -75,9 +75,10 @@ class ReminderRow(SQLModel, table=True):
         Index("ix_reminder_open_due", "closed", "due_on"),
         # the sweep's candidate selection: partial (open reminders only, a few % of all) and
         # covering (everything it filters on), so it never reads the table (docs/performance.md)
-        # (id after due_on: the worklist's "ORDER BY due_on, id LIMIT 50" reads it in order too)
+        # (id after due_on: the worklist's "ORDER BY due_on, id LIMIT 50" reads it in order too;
+        # anchor_on last: the sweep reads what it announces from the index, not the table)
         Index("ix_reminder_open_due_covering", "closed", "due_on", "id", "kind", "status", "announced",
-              "snoozed_until", "dismissed_on", "patient_id", sqlite_where=text("closed = 0"),
+              "snoozed_until", "dismissed_on", "patient_id", "anchor_on", sqlite_where=text("closed = 0"),
               postgresql_where=text("closed = false")),
     )
 
@@ -180,3 +181,22 @@ class AccessLogRow(SQLModel, table=True):
     action: str = Field(max_length=32)  # read | write | export | login ...
     patient_ref: str | None = Field(default=None, max_length=64, index=True)
     detail: str = Field(default="", max_length=500)
+
+
+class AuditEntryRow(SQLModel, table=True):
+    """One patient's audit verdict on one day: what the cohort audit counts (journey.cohort), kept
+    so that an audit of the day reads verdicts instead of re-folding every journey. Derived data,
+    never a record: it is current only while ``as_of``, ``basis`` (ruleset and settings) and
+    ``patient_version`` all match, and is recomputed otherwise (tracker.audit)."""
+
+    __tablename__ = "audit_entry"
+
+    patient_id: int = Field(foreign_key="patient.id", primary_key=True)
+    as_of: date
+    basis: str = Field(max_length=64)
+    patient_version: int
+    timing: str = Field(max_length=16)
+    detected_on: date
+    #: {"eligible": [...], "deviations": [...], "summary": [...]} (tracker.audit)
+    verdict: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    computed_at: datetime

@@ -68,12 +68,15 @@ def fresh(path: Path) -> Path:
     return path
 
 
-def tracker_on(url: str, day: date, migrate: bool = True) -> Any:
+def tracker_on(url: str, day: date, migrate: bool = True, notify: bool = False) -> Any:
+    """The tracker on ``url`` with its clock on ``day``; with ``notify`` a webhook channel is
+    configured (never called here), so the sweep queues its notifications as in production."""
     from tracker.app import build_tracker
     from tracker.clock import FixedClock
     from tracker.settings import Settings
 
-    return build_tracker(Settings(database_url=url), clock=FixedClock(day), migrate=migrate)
+    settings = Settings(database_url=url, webhook_url="http://127.0.0.1:9/bench" if notify else None)
+    return build_tracker(settings, clock=FixedClock(day), migrate=migrate)
 
 
 def raw_connection(path: Path) -> sqlite3.Connection:
@@ -276,6 +279,8 @@ def upgrade_cache_schema(path: Path) -> list[str]:
         for table in SQLModel.metadata.sorted_tables:
             present = {r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info({table.name})")}
             if not present:
+                table.create(conn)
+                changed.append(table.name)
                 continue
             for column in table.columns:
                 if column.name in present:
@@ -408,10 +413,29 @@ def bench_bulk(patients: int, service_patients: int) -> dict[str, Any]:
 # 3-5. sweep, worklist, patient view at cohort scale
 
 
+def sweep_day(sweep_module: Any, tracker: Any, day: date, open_reminders: int) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    report = sweep_module.sweep(tracker, day)
+    sweep_s = time.perf_counter() - t0
+    return {"day": day.isoformat(), "seconds": round(sweep_s, 2), "patients_swept": report.patients,
+            "reminders_announced": len(report.announced), "phase_changes": len(report.phase_changes),
+            "notifications_queued": report.notifications,
+            "share_of_open_reminders": round(len(report.announced) / max(open_reminders, 1), 4),
+            "per_patient_ms": round(sweep_s / max(report.patients, 1) * 1000, 2), "target_s": 1.0}
+
+
+def warm_tables(cache: Path) -> None:
+    """Read the patient and reminder tables once, as a running server's page cache holds them."""
+    conn = sqlite3.connect(f"file:{cache}?mode=ro", uri=True)
+    conn.execute("SELECT sum(length(profile)) + sum(version) FROM patient").fetchone()
+    conn.execute("SELECT sum(length(status)) + sum(julianday(anchor_on)) FROM reminder").fetchone()
+    conn.close()
+
+
 def bench_cohort(cache: Path, meta: dict[str, Any], samples: int, advance_day: bool) -> dict[str, Any]:
     runs = int(meta.get("runs", 0)) + (1 if advance_day else 0)
     day = CACHE_AS_OF + timedelta(days=max(runs, 1))
-    tracker = tracker_on(f"sqlite:///{cache}", day, migrate=False)
+    tracker = tracker_on(f"sqlite:///{cache}", day, migrate=False, notify=True)
     out: dict[str, Any] = {"patients": meta["patients"], "events": meta["events"], "day": day.isoformat(),
                            "database_bytes": cache.stat().st_size}
     with tracker.engine.connect() as conn:
@@ -429,22 +453,22 @@ def bench_cohort(cache: Path, meta: dict[str, Any], samples: int, advance_day: b
         out["sweep"] = {"missing": "tracker/sweep.py does not exist yet"}
     else:
         with captured_sql(tracker.engine) as seen:
-            t0 = time.perf_counter()
             candidates = sweep_module.candidate_patients(tracker, day)
-            out["sweep_candidates"] = len(candidates)
-            select_s = time.perf_counter() - t0
         plans["sweep candidates"] = [(s, query_plan(cache, s, p)) for s, p in seen]
+        # the day's sweep as it comes (pages read from disk on first touch), then, after reading
+        # the patient and reminder tables once (a server that has been running holds them in the
+        # page cache), the next day's
+        out["sweep"] = sweep_day(sweep_module, tracker, day, open_reminders)
+        out["sweep"]["candidates"] = len(candidates)
         t0 = time.perf_counter()
-        report = sweep_module.sweep(tracker, day)
-        sweep_s = time.perf_counter() - t0
-        out["sweep"] = {"seconds": round(sweep_s, 2), "select_seconds": round(select_s, 3),
-                        "patients_swept": report.patients, "reminders_announced": len(report.announced),
-                        "phase_changes": len(report.phase_changes),
-                        "share_of_open_reminders": round(len(report.announced) / max(open_reminders, 1), 4),
-                        "per_patient_ms": round(sweep_s / max(report.patients, 1) * 1000, 2),
-                        "target_s": 1.0}
+        warm_tables(cache)
+        warm_s = time.perf_counter() - t0
+        next_day = tracker_on(f"sqlite:///{cache}", day + timedelta(days=1), migrate=False, notify=True)
+        out["sweep_warm"] = {**sweep_day(sweep_module, next_day, day + timedelta(days=1), open_reminders),
+                             "warm_up_seconds": round(warm_s, 1)}
+        next_day.engine.dispose()
         if advance_day:
-            meta["runs"] = runs
+            meta["runs"] = runs + 1
             cache.with_suffix(".json").write_text(json.dumps(meta, indent=2))
 
     # the worklist: first page of 50
@@ -755,8 +779,12 @@ def table(results: dict[str, Any]) -> str:
         n = f"{co['patients']:,} patients"
         sw = co.get("sweep", {})
         if "seconds" in sw:
-            row(f"sweep, {n} ({sw['reminders_announced']} reminders changed)", f"{sw['seconds']} s", "< 1 s")
-            row("sweep: candidate selection only", f"{sw['select_seconds']} s")
+            row(f"sweep, {n} ({sw['reminders_announced']} reminders changed), as it comes",
+                f"{sw['seconds']} s", "< 1 s")
+            warm = co.get("sweep_warm", {})
+            if "seconds" in warm:
+                row(f"sweep, next day, tables in the page cache ({warm['reminders_announced']} changed)",
+                    f"{warm['seconds']} s", "< 1 s")
         else:
             row("sweep", sw.get("missing", "-"))
         wl = co["worklist_service"]

@@ -1,45 +1,152 @@
-"""The cohort audit over the configured database: every patient streamed once, judged by the same
-checks as the patient view (journey.adherence), counted by journey.cohort. Memory stays bounded
-at any cohort size: only counters and the current batch are held."""
+"""The cohort audit over the configured database: every patient judged by the same checks as the
+patient view (journey.adherence), counted by journey.cohort. Memory stays bounded at any cohort
+size: only counters and the current batch are held.
+
+**The day's verdicts.** Judging a journey means replaying its log (the fold) and running the
+checks: ~0.6 ms a patient, a minute per 100,000. So each verdict is kept (``audit_entry``): the
+patient's eligible checks, deviations and summary numbers, with the day judged, the basis (ruleset
+and pathway settings) and the patient's version. An audit of the same day reads the verdicts that
+are still current and judges only the patients whose record changed since (a new entry, a sweep,
+a dismissal deletes the verdict); the scheduler's nightly job judges everyone for the new day
+before anyone asks (tracker.scheduler). A verdict is derived data, never a record: deleting every
+entry changes no audit figure, only how long the next audit takes (tests/integration/test_audit_entries.py).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+import hashlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass
 from datetime import date
+from typing import Any
 
-from db.repository import UnitOfWork
-from journey.adherence import PatientAdherence, judge
+from sqlalchemy import delete
+from sqlmodel import Session, col, select
+
+from db.repository import StoredJourney, UnitOfWork
+from db.tables import AuditEntryRow, PatientRow
+from journey.adherence import RULESET_VERSION, Deviation, PatientAdherence, judge
+from journey.cohort import JourneySummary, summarize
 from journey.course import JourneyOutcome, follow_journey
-from tracker.reminder_actions import dismissals_for
+from tracker.reminder_actions import dismissals_of
 from tracker.services import Tracker
+
+BATCH = 1000
 
 
 @dataclass(frozen=True)
 class AuditedJourney:
     ref: str
     timing: str
-    outcome: JourneyOutcome
     adherence: PatientAdherence
+    summary: JourneySummary
+    #: the replayed journey; None when the day's stored verdict was read instead
+    outcome: JourneyOutcome | None = None
 
+
+def audit_basis(tracker: Tracker) -> str:
+    """What a verdict depends on besides the record and the day: the ruleset and the settings."""
+    settings = repr(sorted(asdict(tracker.pathway).items()))
+    return f"{RULESET_VERSION}|{hashlib.sha256(settings.encode()).hexdigest()[:16]}"
+
+
+# -- a verdict as stored --------------------------------------------------------------------------
+
+def verdict_document(adherence: PatientAdherence, summary: JourneySummary) -> dict[str, Any]:
+    return {"eligible": sorted(adherence.eligible),
+            "deviations": [[d.check, d.date.isoformat(), d.detail, d.justified, d.justification,
+                            d.ruleset_version, d.seed] for d in adherence.deviations],
+            "summary": [summary.detection_to_mdt, summary.detection_to_treatment,
+                        summary.detection_to_surgery, list(summary.reassessment_intervals),
+                        list(summary.dfi) if summary.dfi is not None else None]}
+
+
+def read_verdict(document: dict[str, Any]) -> tuple[PatientAdherence, JourneySummary]:
+    deviations = [Deviation(check, date.fromisoformat(day), detail, justified, justification, ruleset, seed)
+                  for check, day, detail, justified, justification, ruleset, seed in document["deviations"]]
+    mdt, treatment, surgery, intervals, dfi = document["summary"]
+    return (PatientAdherence(frozenset(document["eligible"]), deviations),
+            JourneySummary(mdt, treatment, surgery, tuple(intervals),
+                           (dfi[0], dfi[1]) if dfi is not None else None))
+
+
+# -- judging ----------------------------------------------------------------------------------------
 
 def audited_journeys(tracker: Tracker, as_of: date, detected_from: date | None = None,
                      detected_to: date | None = None,
-                     progress: Callable[[int], None] | None = None) -> Iterator[AuditedJourney]:
+                     progress: Callable[[int], None] | None = None,
+                     replay: bool = False, keep: bool | None = None) -> Iterator[AuditedJourney]:
     """Each patient whose liver metastases were found in the period (all when no period), judged
-    on ``as_of``. ``progress`` is told how many patients were read so far."""
-    window = tracker.pathway.synchronous_window_days
-    with UnitOfWork(tracker.engine) as repo:
-        for read, stored in enumerate(repo.stream_patients(), start=1):
+    on ``as_of``, in id order. The day's current verdicts are read back unless ``replay`` (which
+    also yields the replayed outcome, for the XES export); new verdicts are kept when ``keep``
+    (by default when ``as_of`` is today: a verdict on another day is computed and left).
+    ``progress`` is told how many patients were read so far."""
+    keep = (as_of == tracker.clock.today()) if keep is None else keep
+    basis = audit_basis(tracker)
+    read, last_id = 0, 0
+    while True:
+        with UnitOfWork(tracker.engine) as repo:
+            batch = list(repo.session.execute(
+                select(PatientRow.id, PatientRow.ref, PatientRow.timing, PatientRow.version,  # type: ignore[call-overload]
+                       AuditEntryRow.as_of, AuditEntryRow.basis, AuditEntryRow.patient_version,
+                       AuditEntryRow.detected_on, AuditEntryRow.verdict)
+                .outerjoin(AuditEntryRow, col(AuditEntryRow.patient_id) == PatientRow.id)
+                .where(col(PatientRow.id) > last_id).order_by(col(PatientRow.id)).limit(BATCH)))
+            if not batch:
+                return
+            stale = [p.id for p in batch if replay or (p.as_of, p.basis, p.patient_version)
+                     != (as_of, basis, p.version)]
+            judged = _judge(tracker, repo.session, repo.journeys_of(stale), as_of) if stale else {}
+        if keep and judged:
+            _keep(tracker, judged, as_of, basis)
+        for p in batch:
+            read += 1
             if progress is not None:
                 progress(read)
-            detected = stored.profile.metastases.detected_on
+            if p.id in judged:
+                stored, journey = judged[p.id]
+                detected = stored.profile.metastases.detected_on
+            else:
+                adherence, summary = read_verdict(p.verdict)
+                journey, detected = AuditedJourney(p.ref, p.timing, adherence, summary), p.detected_on
             if (detected_from and detected < detected_from) or (detected_to and detected > detected_to):
                 continue
-            outcome = follow_journey(stored.profile, stored.events, as_of, tracker.pathway)
-            dismissals = dismissals_for(repo.session, stored.row.id or 0, as_of)
-            yield AuditedJourney(stored.row.ref, stored.profile.timing(window).value, outcome,
-                                 judge(outcome, dismissals))
+            yield journey
+        last_id = batch[-1].id
+
+
+def _judge(tracker: Tracker, session: Session, journeys: Sequence[StoredJourney],
+           as_of: date) -> dict[int, tuple[StoredJourney, AuditedJourney]]:
+    dismissals = dismissals_of(session, [j.row.id or 0 for j in journeys], as_of)
+    judged = {}
+    for stored in journeys:
+        outcome = follow_journey(stored.profile, stored.events, as_of, tracker.pathway)
+        adherence = judge(outcome, dismissals[stored.row.id or 0])
+        judged[stored.row.id or 0] = (stored, AuditedJourney(stored.row.ref, stored.row.timing, adherence,
+                                                             summarize(outcome), outcome))
+    return judged
+
+
+def _keep(tracker: Tracker, judged: dict[int, tuple[StoredJourney, AuditedJourney]], as_of: date,
+          basis: str) -> None:
+    """Store the new verdicts (replacing older ones) in one short write transaction."""
+    now = tracker.clock.now()
+    rows = [{"patient_id": pid, "as_of": as_of, "basis": basis, "patient_version": stored.row.version,
+             "timing": journey.timing, "detected_on": stored.profile.metastases.detected_on,
+             "verdict": verdict_document(journey.adherence, journey.summary), "computed_at": now}
+            for pid, (stored, journey) in judged.items()]
+    table = AuditEntryRow.__table__  # type: ignore[attr-defined]
+    with UnitOfWork(tracker.engine) as repo:
+        repo.session.execute(delete(table).where(table.c.patient_id.in_(list(judged))))
+        repo.session.execute(table.insert(), rows)
+
+
+def refresh_verdicts(tracker: Tracker, as_of: date | None = None,
+                     progress: Callable[[int], None] | None = None) -> int:
+    """Judge every patient whose verdict for ``as_of`` (default today) is missing or stale and keep
+    the verdicts: the nightly job, so that the day's audits read instead of replaying."""
+    day = as_of or tracker.clock.today()
+    return sum(1 for _ in audited_journeys(tracker, day, progress=progress, keep=True))
 
 
 def patient_count(tracker: Tracker) -> int:

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from journey.cohort import CohortAudit, summarize
+from journey.cohort import CohortAudit
 from tracker.audit import AuditedJourney, audited_journeys, patient_count
 from tracker.exports import CSV_COLUMNS, JourneyTrace, PatientDeviations, write_deviations_csv, write_xes
 from tracker.files import day_option
@@ -29,11 +29,11 @@ def _progress() -> Progress:
 
 
 def _journeys(tracker, as_of: date, start: date | None, end: date | None,  # type: ignore[no-untyped-def]
-              label: str) -> Iterator[AuditedJourney]:
+              label: str, replay: bool = False) -> Iterator[AuditedJourney]:
     total = patient_count(tracker)
     with _progress() as bar:
         task = bar.add_task(label, total=total)
-        yield from audited_journeys(tracker, as_of, start, end,
+        yield from audited_journeys(tracker, as_of, start, end, replay=replay,
                                     progress=lambda n: bar.update(task, completed=n))
 
 
@@ -60,7 +60,7 @@ def register(app: typer.Typer, friendly, tracker_factory) -> None:  # type: igno
 
         def patients() -> Iterator[PatientDeviations]:
             for journey in _journeys(tracker, as_of, day_from, day_to, "Auditing"):
-                cohort.add(journey.timing, journey.adherence, summarize(journey.outcome))
+                cohort.add(journey.timing, journey.adherence, journey.summary)
                 yield PatientDeviations(journey.ref, journey.timing, journey.adherence.deviations)
 
         try:
@@ -99,7 +99,8 @@ def register(app: typer.Typer, friendly, tracker_factory) -> None:  # type: igno
         day = day_option(as_of, "--as-of") or tracker.clock.today()
         with file.open("w", encoding="utf-8") as out:
             traces = (JourneyTrace(j.ref, j.timing, j.outcome.steps)
-                      for j in _journeys(tracker, day, None, None, "Exporting"))
+                      for j in _journeys(tracker, day, None, None, "Exporting", replay=True)
+                      if j.outcome is not None)
             count = write_xes(out, traces, key=tracker.settings.pseudonym_key, identified=identified)
         err.print(f"{count} trace(s) written to {file}")
 

@@ -143,26 +143,33 @@ def dismiss(tracker: Tracker, reminder_id: int, reason: str, actor: str,
             raise Conflict(f"The reminder {reminder_id} of {patient.ref} was dismissed by someone else "
                            f"just now.")
         row = _append(tracker, repo.session, reminder, ReminderAction.DISMISS, actor, reason=code, text=text)
+        repo.forget_audit_verdict(reminder.patient_id)  # the dismissal justifies a deviation
         repo.session.refresh(reminder)
         return ActionResult(row, reminder, patient.ref)
 
 
 def dismissals_for(session: Session, patient_id: int, as_of: date | None = None) -> list[ReminderDismissal]:
     """The patient's dismissed reminders with their justification, for the audit."""
+    return dismissals_of(session, [patient_id], as_of)[patient_id]
+
+
+def dismissals_of(session: Session, patient_ids: Sequence[int],
+                  as_of: date | None = None) -> dict[int, list[ReminderDismissal]]:
+    """:func:`dismissals_for` for several patients in one query."""
     query = (select(ReminderActionRow, ReminderRow)
              .join(ReminderRow, col(ReminderRow.id) == ReminderActionRow.reminder_id)
-             .where(ReminderActionRow.patient_id == patient_id,
+             .where(col(ReminderActionRow.patient_id).in_(patient_ids),
                     ReminderActionRow.action == ReminderAction.DISMISS.value,
                     col(ReminderRow.dismissed_on).is_not(None))
              .order_by(col(ReminderActionRow.id)))
-    out = []
+    out: dict[int, list[ReminderDismissal]] = {i: [] for i in patient_ids}
     for action, reminder in session.exec(query):
         assert reminder.dismissed_on is not None
         if as_of is not None and reminder.dismissed_on > as_of:
             continue
-        out.append(ReminderDismissal(kind=reminder.kind, due_on=reminder.due_on,
-                                     dismissed_on=reminder.dismissed_on, reason=action.reason or "",
-                                     text=action.text))
+        out[action.patient_id].append(ReminderDismissal(
+            kind=reminder.kind, due_on=reminder.due_on, dismissed_on=reminder.dismissed_on,
+            reason=action.reason or "", text=action.text))
     return out
 
 

@@ -4,7 +4,7 @@ What is due lives in the database; the jobs are idempotent, so running one late,
 downtime gives the same rows. The choices that make that so (see docs/scheduler.md):
 
 - jobs are top-level functions with fixed ids (``journey-sweep``, ``journey-deliver``,
-  ``journey-daily-digest``), stored in the project database (``apscheduler_jobs``);
+  ``journey-daily-digest``, ``journey-nightly-audit``), stored in the project database (``apscheduler_jobs``);
 - ``job_defaults``: ``coalesce=True`` (missed runs collapse into one) and
   ``misfire_grace_time=None`` (a run missed while the process was down is run on start, not
   silently dropped as with the 1-second default), ``max_instances=1``;
@@ -12,6 +12,8 @@ downtime gives the same rows. The choices that make that so (see docs/scheduler.
   stored next run when its trigger is unchanged, so a digest missed during downtime goes out once
   on start (the outbox key per team and day stops a second one);
 - the digest is a ``CronTrigger`` in the site timezone: 07:30 local on both sides of a DST change;
+  so is the nightly audit (01:30), which judges every patient for the new day and keeps the
+  verdicts, so the day's audits read them instead of replaying every journey (tracker.audit);
 - **one active process**: APScheduler 3 must never share a job store, so only the holder of the
   ``scheduler_lease`` row starts it. The holder renews the lease every heartbeat; a standby tries
   to take it every heartbeat and succeeds once it has expired (a SIGKILLed holder is replaced
@@ -38,6 +40,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import col
 
 from db.tables import SchedulerLease
+from tracker.audit import refresh_verdicts
 from tracker.notify import DeliveryReport, deliver
 from tracker.settings import Settings
 from tracker.sweep import SweepReport, sweep, write_digests
@@ -50,6 +53,7 @@ log = logging.getLogger("journey.scheduler")
 JOB_SWEEP = "journey-sweep"
 JOB_DELIVER = "journey-deliver"
 JOB_DIGEST = "journey-daily-digest"
+JOB_AUDIT = "journey-nightly-audit"
 JOBS_TABLE = "apscheduler_jobs"
 LEASE_NAME = "scheduler"
 
@@ -91,6 +95,13 @@ def digest_job() -> None:
     write_digests(tracker, tracker.clock.today())
 
 
+def audit_job() -> None:
+    tracker = _tracker()
+    judged = refresh_verdicts(tracker)
+    log.info("job %s (pid %d): %d patient(s) judged for %s", JOB_AUDIT, os.getpid(), judged,
+             tracker.clock.today())
+
+
 @dataclass
 class OnceReport:
     sweep: SweepReport
@@ -104,7 +115,15 @@ def run_once(tracker: Tracker, as_of: date | None = None) -> OnceReport:
 
 # -- the APScheduler --------------------------------------------------------------------------------
 def digest_trigger(settings: Settings) -> CronTrigger:
-    hour, minute = (int(p) for p in settings.digest_time.split(":"))
+    return _daily(settings, settings.digest_time)
+
+
+def audit_trigger(settings: Settings) -> CronTrigger:
+    return _daily(settings, settings.audit_time)
+
+
+def _daily(settings: Settings, local_time: str) -> CronTrigger:
+    hour, minute = (int(p) for p in local_time.split(":"))
     return CronTrigger(hour=hour, minute=minute, timezone=ZoneInfo(settings.site_timezone))
 
 
@@ -122,12 +141,13 @@ def schedule_jobs(scheduler: BackgroundScheduler, settings: Settings, now: datet
     scheduler.add_job(deliver_job, IntervalTrigger(seconds=settings.delivery_interval_seconds),
                       id=JOB_DELIVER, name="deliver the notification outbox",
                       replace_existing=True, next_run_time=now)
-    trigger = digest_trigger(settings)
-    existing = scheduler.get_job(JOB_DIGEST)
-    if existing is None or str(existing.trigger) != str(trigger) or existing.func is not digest_job:
-        scheduler.add_job(digest_job, trigger, id=JOB_DIGEST, name="daily digest per care team",
-                          replace_existing=True)
-    # else: keep the stored next run, so a digest missed during downtime runs once now
+    for job_id, func, trigger, name in (
+            (JOB_DIGEST, digest_job, digest_trigger(settings), "daily digest per care team"),
+            (JOB_AUDIT, audit_job, audit_trigger(settings), "judge every patient for the new day")):
+        existing = scheduler.get_job(job_id)
+        if existing is None or str(existing.trigger) != str(trigger) or existing.func is not func:
+            scheduler.add_job(func, trigger, id=job_id, name=name, replace_existing=True)
+        # else: keep the stored next run, so a run missed during downtime happens once now
 
 
 def start_jobs(tracker: Tracker) -> BackgroundScheduler:

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     sweep_interval_minutes: int = Field(default=15, ge=1, le=1440)
     #: local time (site timezone) of the daily digest per care team, HH:MM
     digest_time: str = Field(default="07:30", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    #: local time of the nightly audit job that judges every patient for the new day, HH:MM
+    audit_time: str = Field(default="01:30", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
     #: seconds between delivery rounds of the notification outbox
     delivery_interval_seconds: int = Field(default=60, ge=1, le=3600)
     #: a scheduler lease lasts this long unless renewed; a dead holder is replaced after it

@@ -16,7 +16,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from db.tables import PatientRow, ReminderRow
-from journey.cohort import CohortAudit, summarize
+from journey.cohort import CohortAudit
 from journey.errors import InvalidScenario, NotFound
 from tracker.audit import audited_journeys
 from tracker.exports import JourneyTrace, PatientDeviations, write_deviations_csv, write_xes
@@ -85,7 +85,7 @@ def _cohort(tracker: Tracker) -> CohortAudit:
     """The cohort audit over every stored patient, judged today (tracker.audit)."""
     audit = CohortAudit()
     for journey in audited_journeys(tracker, tracker.clock.today()):
-        audit.add(journey.timing, journey.adherence, summarize(journey.outcome))
+        audit.add(journey.timing, journey.adherence, journey.summary)
     return audit
 
 
@@ -112,9 +112,10 @@ def export(tracker: Tracker, kind: str, pseudonymise: Any) -> tuple[str, str]:
         raise NotFound(f"No export called {kind!r}; choose one of {', '.join(EXPORT_KINDS)}.")
     buffer = io.StringIO()
     key = tracker.settings.pseudonym_key
-    journeys = audited_journeys(tracker, tracker.clock.today())
+    journeys = audited_journeys(tracker, tracker.clock.today(), replay=kind == "xes")
     if kind == "xes":
-        write_xes(buffer, (JourneyTrace(j.ref, j.timing, j.outcome.steps) for j in journeys), key=key)
+        write_xes(buffer, (JourneyTrace(j.ref, j.timing, j.outcome.steps) for j in journeys
+                           if j.outcome is not None), key=key)
     else:
         write_deviations_csv(buffer, (PatientDeviations(j.ref, j.timing, j.adherence.deviations)
                                       for j in journeys), key=key)
