@@ -20,9 +20,9 @@ from sqlmodel import Session, col, select
 
 from db.tables import AuditEntryRow, EventRow, PatientRow, ReminderRow
 from journey.errors import ConcurrentUpdate, NotFound
-from journey.events import ClinicalEvent, read_event
+from journey.events import ClinicalEvent, stored_event
 from journey.profile import PatientProfile, read_profile
-from journey.reminders import Reminder, ReminderKind
+from journey.reminders import Reminder, ReminderKind, ReminderStatus
 
 GENESIS = "0" * 64
 
@@ -58,7 +58,9 @@ def profile_of(row: PatientRow) -> PatientProfile:
 
 
 def event_of(row: EventRow) -> ClinicalEvent:
-    return read_event(row.payload, seq=row.seq)
+    """A stored entry: validated when it was recorded and guarded by its content hash since
+    (``journey verify``), so it is read back without checking it again."""
+    return stored_event(row.payload, seq=row.seq)
 
 
 def reminder_of(row: ReminderRow) -> Reminder:
@@ -176,7 +178,7 @@ class Repository:
                                       .order_by(col(ReminderRow.anchor_on), col(ReminderRow.kind))))
 
     def save_reminders(self, patient_id: int, reminders: Sequence[tuple[Reminder, str]],
-                       now: datetime) -> list[ReminderRow]:
+                       today: date, now: datetime) -> list[ReminderRow]:
         """Write the reminders the log implies: insert new ones, update changed ones, and cancel
         stored ones the log no longer implies (a corrected history). Keyed by (kind, anchor)."""
         stored = {(r.kind, r.anchor_on): r for r in self.reminder_rows(patient_id)}
@@ -198,10 +200,11 @@ class Repository:
                 for k, v in values.items():
                     setattr(row, k, v)
                 row.updated_at = now
+        for key, row in stored.items():
+            if key not in seen and not row.closed:  # the corrected history no longer implies it
+                row.cancelled_on, row.closed = today, True
+                row.status, row.updated_at = ReminderStatus.CANCELLED.value, now
         return [stored[k] for k in stored if k in seen]
-
-    def orphan_reminders(self, patient_id: int, implied: set[tuple[str, date]]) -> list[ReminderRow]:
-        return [r for r in self.reminder_rows(patient_id) if (r.kind, r.anchor_on) not in implied]
 
     def open_reminders_due(self, as_of: date, limit: int | None = None, kind: str | None = None,
                            team: str | None = None) -> list[tuple[ReminderRow, PatientRow]]:

@@ -211,32 +211,36 @@ class CohortAudit:
         timing = str(profile_timing)
         if timing not in TIMINGS:
             raise ValueError(f"timing must be synchronous or metachronous, not {timing!r}")
+        by_check: dict[str, list[bool]] = {}
+        for d in adherence.deviations:
+            by_check.setdefault(d.check, []).append(d.justified)
+        checks = [(c, by_check.get(c)) for c in adherence.eligible | by_check.keys()]
         for group in (self.groups["all"], self.groups[timing]):
-            self._count(group, adherence, outcome_summary)
+            self._count(group, checks, outcome_summary)
 
     def add_all(self, patients: Iterable[tuple[str, PatientAdherence, JourneySummary | None]]) -> None:
         for timing, adherence, summary in patients:
             self.add(timing, adherence, summary)
 
-    def _count(self, group: _Group, adherence: PatientAdherence, s: JourneySummary | None) -> None:
+    def _count(self, group: _Group, checks: list[tuple[str, list[bool] | None]],
+               s: JourneySummary | None) -> None:
+        """One patient into one group: ``checks`` is (check, justified flags of its deviations or
+        None) for every check the patient is eligible for or deviated from."""
         group.patients += 1
-        by_check: dict[str, list[bool]] = {}
-        for d in adherence.deviations:
-            by_check.setdefault(d.check, []).append(d.justified)
-        for check_id in adherence.eligible | set(by_check):
+        for check_id, flags in checks:
             counts = group.checks.get(check_id)
             if counts is None:  # a check this version does not declare: keep it, do not drop it
                 self.extra_checks.add(check_id)
                 counts = group.checks[check_id] = _CheckCounts()
             counts.eligible += 1
-            flags = by_check.get(check_id, [])
             if not flags:
                 continue
+            justified = sum(flags)
             counts.deviations += 1
             counts.events += len(flags)
-            counts.events_justified += sum(flags)
-            counts.events_unexplained += len(flags) - sum(flags)
-            if all(flags):
+            counts.events_justified += justified
+            counts.events_unexplained += len(flags) - justified
+            if justified == len(flags):
                 counts.justified += 1
             else:
                 counts.unexplained += 1
@@ -246,7 +250,8 @@ class CohortAudit:
             value = getattr(s, name)
             if value is not None:
                 group.intervals[name][value] += 1
-        group.reassessment_days.update(s.reassessment_intervals)
+        if s.reassessment_intervals:
+            group.reassessment_days.update(s.reassessment_intervals)
         if s.dfi is not None:
             group.dfi[s.dfi] += 1
 

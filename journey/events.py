@@ -194,6 +194,14 @@ def read_event(raw: object, seq: int = 0) -> ClinicalEvent:
                          seq=seq)
 
 
+def stored_event(payload: Mapping[str, Any], seq: int) -> ClinicalEvent:
+    """An entry as :meth:`ClinicalEvent.to_dict` stored it after :func:`read_event` accepted it:
+    read back as it is, without checking it again."""
+    return ClinicalEvent(type=EventType(payload["type"]), date=date.fromisoformat(payload["date"]),
+                         fields={k: v for k, v in payload.items() if k not in COMMON_KEYS},
+                         override=payload.get("override"), note=payload.get("note"), seq=seq)
+
+
 def _expected(f: FieldSpec) -> str:
     return "yes or no" if f.kind == "bool" else "one of " + ", ".join(f.choices)
 

@@ -86,7 +86,7 @@ def audited_journeys(tracker: Tracker, as_of: date, detected_from: date | None =
     read, last_id = 0, 0
     while True:
         with UnitOfWork(tracker.engine) as repo:
-            batch = list(repo.session.execute(
+            batch = list(repo.session.connection().execute(  # Core rows: no ORM loading
                 select(PatientRow.id, PatientRow.ref, PatientRow.timing, PatientRow.version,  # type: ignore[call-overload]
                        AuditEntryRow.as_of, AuditEntryRow.basis, AuditEntryRow.patient_version,
                        AuditEntryRow.detected_on, AuditEntryRow.verdict)

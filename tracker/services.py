@@ -217,16 +217,19 @@ class Tracker:
         With ``refuse`` the first refusal raises (nothing written); otherwise refusals are left
         out; the caller reads them from the returned outcome."""
         today, now = self.clock.today(), self.clock.now()
-        before = follow_journey(stored.profile, stored.events, today, self.pathway)
-        already_refused = {r.seq for r in before.refusals}
         outcome = follow_journey(stored.profile, [*stored.events, *new], today, self.pathway)
         new_seqs = {e.seq for e in new}
+        already_refused: set[int] | None = None  # the stored log's own refusals, read when needed
         for refusal in outcome.refusals:
             if refusal.seq in new_seqs:
                 if refuse:
                     cls = ImpossibleEntry if refusal.impossible else OffPathway
                     raise cls(refusal.reason)
-            elif refusal.seq not in already_refused:
+                continue
+            if already_refused is None:
+                before = follow_journey(stored.profile, stored.events, today, self.pathway)
+                already_refused = {r.seq for r in before.refusals}
+            if refusal.seq not in already_refused:
                 broken = next(e for e in stored.events if e.seq == refusal.seq)
                 raise ImpossibleEntry(
                     f"This entry would make the {broken.type.value} recorded for "
@@ -247,20 +250,10 @@ class Tracker:
             repo.append_event(row, previous)
             previous = row
             written[event.seq] = row
-        implied = repo.save_reminders(stored.row.id or 0, outcome.reminders_with_status(), now)
-        self._cancel_orphans(repo, stored.row.id or 0, implied, today, now)
+        repo.save_reminders(stored.row.id or 0, outcome.reminders_with_status(), today, now)
         head = (previous.chain_hash, len(stored.event_rows) + len(written)) if previous else None
         repo.bump_version(stored.row, stored.row.version, outcome.phase.value, today, now, head)
         return written, outcome
-
-    @staticmethod
-    def _cancel_orphans(repo: Repository, patient_id: int, implied: list[ReminderRow], today: date,
-                        now: Any) -> None:
-        keep = {(r.kind, r.anchor_on) for r in implied}
-        for row in repo.orphan_reminders(patient_id, keep):
-            if not row.closed:
-                row.cancelled_on, row.closed = today, True
-                row.status, row.updated_at = ReminderStatus.CANCELLED.value, now
 
     def import_scenario(self, scenario: Scenario, actor: str, source: str = "") -> ImportReport:
         """Register the patient if new and add the entries not yet recorded, in one transaction.
