@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, delete, func, or_, update
+from sqlalchemy import Engine, and_, bindparam, delete, func, or_, update
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
@@ -51,6 +51,24 @@ class StoredJourney:
     profile: PatientProfile
     events: list[ClinicalEvent]
     event_rows: list[EventRow]
+
+
+@dataclass(frozen=True)
+class WritableJourney:
+    """What recording needs of a patient, read without loading full event rows: the row (locked
+    on a server database), the profile, the log as domain values, and its end."""
+
+    row: PatientRow
+    profile: PatientProfile
+    events: list[ClinicalEvent]
+    #: the content hash of each stored entry, in log order (an import skips what is recorded)
+    content_hashes: list[str]
+    last_seq: int
+    last_chain: str | None
+
+    @property
+    def length(self) -> int:
+        return len(self.events)
 
 
 def profile_of(row: PatientRow) -> PatientProfile:
@@ -97,6 +115,17 @@ class Repository:
             select(EventRow).where(EventRow.patient_id == row.id).order_by(col(EventRow.seq))))
         return StoredJourney(row, profile_of(row), [event_of(e) for e in event_rows], event_rows)
 
+    def writable_journey(self, row: PatientRow) -> WritableJourney:
+        """The patient's log for a write, as Core rows (no ORM objects for the entries)."""
+        self.lock_patient(row)
+        table = EventRow.__table__  # type: ignore[attr-defined]
+        rows = self.session.connection().execute(
+            select(table.c.seq, table.c.payload, table.c.content_hash, table.c.chain_hash)
+            .where(table.c.patient_id == row.id).order_by(table.c.seq)).all()
+        return WritableJourney(row, profile_of(row), [stored_event(r.payload, r.seq) for r in rows],
+                               [r.content_hash for r in rows], rows[-1].seq if rows else 0,
+                               rows[-1].chain_hash if rows else None)
+
     def lock_patient(self, row: PatientRow) -> None:
         """On a server database, lock the patient row until the transaction ends and re-read it, so
         two writers for one patient take turns and the second sees what the first wrote (SQLite
@@ -114,11 +143,9 @@ class Repository:
                                      "updated_at": now}
         if log_head is not None:
             values["log_head"], values["log_length"] = log_head
-        result = self.session.execute(
-            update(PatientRow)
-            .where(and_(col(PatientRow.id) == row.id, col(PatientRow.version) == seen_version))
-            .values(**values)
-            .execution_options(synchronize_session=False))
+        table = PatientRow.__table__  # type: ignore[attr-defined]
+        result = self.session.connection().execute(
+            update(table).where(and_(table.c.id == row.id, table.c.version == seen_version)).values(**values))
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise ConcurrentUpdate(
                 f"Someone else recorded something for patient {row.ref} at the same time. Nothing "
@@ -167,10 +194,17 @@ class Repository:
         self.session.execute(delete(AuditEntryRow).where(col(AuditEntryRow.patient_id) == patient_id))
 
     # -- events -----------------------------------------------------------------------------
-    def append_event(self, row: EventRow, previous: EventRow | None) -> EventRow:
-        row.chain_hash = chain_hash(previous.chain_hash if previous else GENESIS, row)
-        self.session.add(row)
-        return row
+    def append_events(self, rows: Sequence[EventRow], previous_chain: str | None) -> str | None:
+        """Chain and insert new entries (one statement); the new end of the chain."""
+        for row in rows:
+            row.chain_hash = chain_hash(previous_chain or GENESIS, row)
+            previous_chain = row.chain_hash
+        if rows:
+            table = EventRow.__table__  # type: ignore[attr-defined]
+            names = [c.name for c in table.columns if c.name != "id"]
+            self.session.connection().execute(table.insert(), [{n: getattr(r, n) for n in names}
+                                                               for r in rows])
+        return previous_chain
 
     # -- reminders --------------------------------------------------------------------------
     def reminder_rows(self, patient_id: int) -> list[ReminderRow]:
@@ -178,33 +212,43 @@ class Repository:
                                       .order_by(col(ReminderRow.anchor_on), col(ReminderRow.kind))))
 
     def save_reminders(self, patient_id: int, reminders: Sequence[tuple[Reminder, str]],
-                       today: date, now: datetime) -> list[ReminderRow]:
+                       today: date, now: datetime) -> None:
         """Write the reminders the log implies: insert new ones, update changed ones, and cancel
-        stored ones the log no longer implies (a corrected history). Keyed by (kind, anchor)."""
-        stored = {(r.kind, r.anchor_on): r for r in self.reminder_rows(patient_id)}
+        stored ones the log no longer implies (a corrected history). Keyed by (kind, anchor).
+        Core statements: a write touches a handful of rows, often none."""
+        table = ReminderRow.__table__  # type: ignore[attr-defined]
+        connection = self.session.connection()
+        stored = {(r.kind, r.anchor_on): r for r in connection.execute(
+            select(table.c.id, table.c.kind, table.c.anchor_on, table.c.due_on, table.c.resolved_on,
+                   table.c.cancelled_on, table.c.status, table.c.closed)
+            .where(table.c.patient_id == patient_id))}
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
         seen: set[tuple[str, date]] = set()
         for reminder, status in reminders:
             key = (reminder.kind.value, reminder.anchor_on)
             seen.add(key)
-            row = stored.get(key)
-            if row is None:
-                row = ReminderRow(patient_id=patient_id, kind=reminder.kind.value,
-                                  anchor_on=reminder.anchor_on, due_on=reminder.due_on,
-                                  status=status, updated_at=now)
-                self.session.add(row)
-                stored[key] = row
             values = {"due_on": reminder.due_on, "resolved_on": reminder.resolved_on,
                       "cancelled_on": reminder.cancelled_on, "status": status,
                       "closed": reminder.closed_on is not None}
-            if any(getattr(row, k) != v for k, v in values.items()):
-                for k, v in values.items():
-                    setattr(row, k, v)
-                row.updated_at = now
+            row = stored.get(key)
+            if row is None:
+                inserts.append({"patient_id": patient_id, "kind": key[0], "anchor_on": key[1],
+                                "updated_at": now, **values})
+            elif any(getattr(row, k) != v for k, v in values.items()):
+                updates.append({"rid": row.id, "updated_at": now, **values})
         for key, row in stored.items():
             if key not in seen and not row.closed:  # the corrected history no longer implies it
-                row.cancelled_on, row.closed = today, True
-                row.status, row.updated_at = ReminderStatus.CANCELLED.value, now
-        return [stored[k] for k in stored if k in seen]
+                updates.append({"rid": row.id, "due_on": row.due_on, "resolved_on": row.resolved_on,
+                                "cancelled_on": today, "status": ReminderStatus.CANCELLED.value,
+                                "closed": True, "updated_at": now})
+        if inserts:
+            connection.execute(table.insert(), inserts)
+        if updates:
+            connection.execute(
+                update(table).where(table.c.id == bindparam("rid"))
+                .values({k: bindparam(k) for k in ("due_on", "resolved_on", "cancelled_on", "status",
+                                                   "closed", "updated_at")}), updates)
 
     def open_reminders_due(self, as_of: date, limit: int | None = None, kind: str | None = None,
                            team: str | None = None) -> list[tuple[ReminderRow, PatientRow]]:

@@ -17,6 +17,7 @@ from db.repository import (
     Repository,
     StoredJourney,
     UnitOfWork,
+    WritableJourney,
     chain_hash,
     content_hash,
     reminder_of,
@@ -192,13 +193,13 @@ class Tracker:
         reminders in one transaction. A refusal raises and writes nothing."""
         try:
             with UnitOfWork(self.engine) as repo:
-                stored = repo.load_journey(ref)
+                stored = repo.writable_journey(repo.get_patient(ref))
                 if expected_version is not None and stored.row.version != expected_version:
                     raise ConcurrentUpdate(
                         f"Patient {ref} was changed by someone else since you opened it (version "
                         f"{stored.row.version}, you saw {expected_version}). Nothing was saved; "
                         f"open the patient again and check before recording.")
-                seq = (stored.event_rows[-1].seq + 1) if stored.event_rows else 1
+                seq = stored.last_seq + 1
                 seen = stored.row.version  # the write makes it seen + 1 (the row is re-read after)
                 event = read_event(raw_event, seq=seq)
                 rows, outcome = self._write_events(repo, stored, [event], actor, source)
@@ -210,7 +211,7 @@ class Tracker:
                 f"Someone else recorded something for patient {ref} at the same time. Nothing of "
                 f"yours was saved; open the patient again and record it once more.") from e
 
-    def _write_events(self, repo: Repository, stored: StoredJourney, new: list[ClinicalEvent],
+    def _write_events(self, repo: Repository, stored: WritableJourney, new: list[ClinicalEvent],
                       actor: str, source: str, refuse: bool = True,
                       ) -> tuple[dict[int, EventRow], JourneyOutcome]:
         """Apply ``new`` after the stored log; write those accepted, the phase and the reminders.
@@ -237,21 +238,18 @@ class Tracker:
                     f"if the earlier record is wrong, correct it first.")
         refused = {r.seq for r in outcome.refusals}
         accepted = [e for e in new if e.seq not in refused]
-        previous = stored.event_rows[-1] if stored.event_rows else None
         written: dict[int, EventRow] = {}
         for event in accepted:
             step = outcome.step_for(event)
             payload = _event_payload(event)
-            row = EventRow(patient_id=stored.row.id or 0, seq=event.seq, type=event.type.value,
-                           date=event.date, recorded_at=now, actor=actor, source=source,
-                           payload=payload, phase_before=step.from_phase.value,
-                           phase_after=step.to_phase.value, override_reason=event.override,
-                           content_hash=content_hash(payload), chain_hash="")
-            repo.append_event(row, previous)
-            previous = row
-            written[event.seq] = row
+            written[event.seq] = EventRow(
+                patient_id=stored.row.id or 0, seq=event.seq, type=event.type.value, date=event.date,
+                recorded_at=now, actor=actor, source=source, payload=payload,
+                phase_before=step.from_phase.value, phase_after=step.to_phase.value,
+                override_reason=event.override, content_hash=content_hash(payload), chain_hash="")
+        last_chain = repo.append_events(list(written.values()), stored.last_chain)
         repo.save_reminders(stored.row.id or 0, outcome.reminders_with_status(), today, now)
-        head = (previous.chain_hash, len(stored.event_rows) + len(written)) if previous else None
+        head = (last_chain, stored.length + len(written)) if last_chain is not None else None
         repo.bump_version(stored.row, stored.row.version, outcome.phase.value, today, now, head)
         return written, outcome
 
@@ -263,10 +261,10 @@ class Tracker:
             created = row is None
             if row is None:
                 row = self._new_patient(repo, scenario.profile, "liver")
-            stored = repo.journey_of(row)
+            stored = repo.writable_journey(row)
             differs = not created and stored.row.profile != profile_to_dict(scenario.profile)
-            recorded = Counter(e.content_hash for e in stored.event_rows)
-            base = (stored.event_rows[-1].seq + 1) if stored.event_rows else 1
+            recorded = Counter(stored.content_hashes)
+            base = stored.last_seq + 1
             new: list[ClinicalEvent] = []
             index_of: dict[int, int] = {}
             already = 0
