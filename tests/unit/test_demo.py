@@ -14,7 +14,15 @@ from journey.course import follow_journey
 from journey.events import read_event
 from journey.profile import read_profile
 from journey.reminders import ReminderStatus
-from tracker.demo import BRANCHES, MAX_EVENTS, MIN_EVENTS, bulk_load, generate_cohort, import_cohort
+from tracker.demo import (
+    BRANCHES,
+    MAX_EVENTS,
+    MIN_EVENTS,
+    bulk_generate,
+    bulk_load,
+    generate_cohort,
+    import_cohort,
+)
 
 AS_OF = date(2026, 11, 27)
 
@@ -118,6 +126,21 @@ def test_the_bulk_path_stores_what_the_service_path_stores_and_verify_passes(
     assert list(service.verify()) == []
     assert list(bulk.verify()) == []
     assert bulk.worklist(limit=50), "an open cohort has due and overdue reminders"
+
+
+def test_worker_processes_write_byte_for_byte_what_one_process_writes(make_tracker: Callable[..., Any]):
+    """``--workers 2``: rows made ready for the driver in the workers (SQLAlchemy's own bind
+    processors) are the rows the single-process Core path writes, whole rows compared."""
+    one = make_tracker(today=AS_OF, name="one.sqlite")
+    two = make_tracker(today=AS_OF, name="two.sqlite")
+    bulk_generate(one.engine, 60, seed=4, as_of=AS_OF, now=one.clock.now(), batch=25)
+    report = bulk_generate(two.engine, 60, seed=4, as_of=AS_OF, now=one.clock.now(), batch=25, workers=2)
+    assert report.patients == 60 and report.events > 600
+    with one.engine.connect() as a, two.engine.connect() as b:
+        for table in ("patient", "event", "reminder"):
+            query = text(f"SELECT * FROM {table} ORDER BY id")
+            assert [tuple(r) for r in a.execute(query)] == [tuple(r) for r in b.execute(query)], table
+    assert list(two.verify()) == []
 
 
 def test_a_bulk_load_appends_after_the_patients_already_stored(make_tracker: Callable[..., Any]):
