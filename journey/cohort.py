@@ -2,8 +2,10 @@
 
 :class:`CohortAudit` takes one patient at a time (``add``) and keeps only counters: per check and
 timing group, and histograms of days (a ``Counter`` of day -> patients), which stay bounded by the
-number of distinct day values, not by the number of patients. 100,000 patients stream through in
-the memory of a few thousand integers; no patient is kept.
+number of distinct day values, not by the number of patients. Patients whose verdicts look alike
+to the counters (the same eligible checks, the same deviation flags) are tallied together and
+counted once at the end, so the tally is bounded by the number of distinct verdicts. 100,000
+patients stream through in the memory of a few thousand integers; no patient is kept.
 
 Units (docs/audit.md):
 
@@ -173,6 +175,28 @@ def km_median(curve: list[tuple[int, float]]) -> int | None:
 # ---------------------------------------------------------------------------------------------
 # The aggregator
 
+#: one patient's verdict as the counters see it: (check, justified flags of its deviations) for
+#: every check the patient is eligible for or deviated from
+_Signature = tuple[tuple[str, tuple[bool, ...]], ...]
+
+
+def _signature(eligible: frozenset[str], deviations: tuple[tuple[str, bool], ...]) -> _Signature:
+    flags: dict[str, list[bool]] = {}
+    for check, justified in deviations:
+        flags.setdefault(check, []).append(justified)
+    return tuple(sorted((c, tuple(flags.get(c, ()))) for c in eligible | flags.keys()))
+
+
+def _count_summary(groups: tuple[_Group, ...], s: JourneySummary) -> None:
+    values = [(name, value) for name in INTERVALS if (value := getattr(s, name)) is not None]
+    for group in groups:
+        for name, value in values:
+            group.intervals[name][value] += 1
+        if s.reassessment_intervals:
+            group.reassessment_days.update(s.reassessment_intervals)
+        if s.dfi is not None:
+            group.dfi[s.dfi] += 1
+
 
 @dataclass
 class _CheckCounts:
@@ -199,61 +223,65 @@ class CohortAudit:
     ``measures()`` what the HTML report draws."""
 
     def __init__(self) -> None:
-        self.groups: dict[str, _Group] = {g: _Group() for g in GROUPS}
+        self._groups: dict[str, _Group] = {g: _Group() for g in GROUPS}
         self.extra_checks: set[str] = set()
+        #: patients not yet counted into the check counters, by group and verdict signature
+        #: (patients with the same checks and deviation flags are counted once, times n)
+        self._pending: dict[str, Counter[_Signature]] = {g: Counter() for g in GROUPS}
+        self._signatures: dict[tuple[frozenset[str], tuple[tuple[str, bool], ...]], _Signature] = {}
+
+    @property
+    def groups(self) -> dict[str, _Group]:
+        self._settle()
+        return self._groups
 
     @property
     def patients(self) -> int:
-        return self.groups["all"].patients
+        return self._groups["all"].patients
 
     def add(self, profile_timing: str, adherence: PatientAdherence,
             outcome_summary: JourneySummary | None = None) -> None:
         timing = str(profile_timing)
         if timing not in TIMINGS:
             raise ValueError(f"timing must be synchronous or metachronous, not {timing!r}")
-        by_check: dict[str, list[bool]] = {}
-        for d in adherence.deviations:
-            by_check.setdefault(d.check, []).append(d.justified)
-        checks = [(c, by_check.get(c)) for c in adherence.eligible | by_check.keys()]
-        for group in (self.groups["all"], self.groups[timing]):
-            self._count(group, checks, outcome_summary)
+        key = (adherence.eligible, tuple((d.check, d.justified) for d in adherence.deviations))
+        signature = self._signatures.get(key)
+        if signature is None:
+            signature = self._signatures[key] = _signature(*key)
+        groups = (self._groups["all"], self._groups[timing])
+        for name, group in zip(("all", timing), groups, strict=True):
+            group.patients += 1
+            self._pending[name][signature] += 1
+        if outcome_summary is not None:
+            _count_summary(groups, outcome_summary)
 
     def add_all(self, patients: Iterable[tuple[str, PatientAdherence, JourneySummary | None]]) -> None:
         for timing, adherence, summary in patients:
             self.add(timing, adherence, summary)
 
-    def _count(self, group: _Group, checks: list[tuple[str, list[bool] | None]],
-               s: JourneySummary | None) -> None:
-        """One patient into one group: ``checks`` is (check, justified flags of its deviations or
-        None) for every check the patient is eligible for or deviated from."""
-        group.patients += 1
-        for check_id, flags in checks:
-            counts = group.checks.get(check_id)
-            if counts is None:  # a check this version does not declare: keep it, do not drop it
-                self.extra_checks.add(check_id)
-                counts = group.checks[check_id] = _CheckCounts()
-            counts.eligible += 1
-            if not flags:
-                continue
-            justified = sum(flags)
-            counts.deviations += 1
-            counts.events += len(flags)
-            counts.events_justified += justified
-            counts.events_unexplained += len(flags) - justified
-            if justified == len(flags):
-                counts.justified += 1
-            else:
-                counts.unexplained += 1
-        if s is None:
-            return
-        for name in INTERVALS:
-            value = getattr(s, name)
-            if value is not None:
-                group.intervals[name][value] += 1
-        if s.reassessment_intervals:
-            group.reassessment_days.update(s.reassessment_intervals)
-        if s.dfi is not None:
-            group.dfi[s.dfi] += 1
+    def _settle(self) -> None:
+        """Count the pending patients into the per-check counters."""
+        for name, pending in self._pending.items():
+            group = self._groups[name]
+            for signature, n in pending.items():
+                for check_id, flags in signature:
+                    counts = group.checks.get(check_id)
+                    if counts is None:  # a check this version does not declare: keep it, do not drop it
+                        self.extra_checks.add(check_id)
+                        counts = group.checks[check_id] = _CheckCounts()
+                    counts.eligible += n
+                    if not flags:
+                        continue
+                    justified = sum(flags)
+                    counts.deviations += n
+                    counts.events += n * len(flags)
+                    counts.events_justified += n * justified
+                    counts.events_unexplained += n * (len(flags) - justified)
+                    if justified == len(flags):
+                        counts.justified += n
+                    else:
+                        counts.unexplained += n
+            pending.clear()
 
     # -- outputs ---------------------------------------------------------------------------
     def _check_rows(self, group: _Group, suppress_below: int) -> list[dict[str, Any]]:
@@ -279,7 +307,8 @@ class CohortAudit:
 
     def summary(self, suppress_below: int = 5) -> dict[str, Any]:
         """The §6 JSON: patients, checks, by_timing; plus time distributions and DFI medians."""
-        everyone = self.groups["all"]
+        self._settle()
+        everyone = self._groups["all"]
         by_timing: dict[str, Any] = {}
         for timing in TIMINGS:
             group = self.groups[timing]

@@ -14,6 +14,7 @@ entry changes no audit figure, only how long the next audit takes (tests/integra
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -44,16 +45,23 @@ class AuditedJourney:
     outcome: JourneyOutcome | None = None
 
 
+#: the layout of a stored verdict (verdict_document); a new layout makes every verdict stale
+VERDICT_FORMAT = 2
+
+
 def audit_basis(tracker: Tracker) -> str:
-    """What a verdict depends on besides the record and the day: the ruleset and the settings."""
+    """What a verdict depends on besides the record and the day: the ruleset, the settings and
+    the stored layout."""
     settings = repr(sorted(asdict(tracker.pathway).items()))
-    return f"{RULESET_VERSION}|{hashlib.sha256(settings.encode()).hexdigest()[:16]}"
+    return f"{RULESET_VERSION}|{hashlib.sha256(settings.encode()).hexdigest()[:16]}|{VERDICT_FORMAT}"
 
 
 # -- a verdict as stored --------------------------------------------------------------------------
 
 def verdict_document(adherence: PatientAdherence, summary: JourneySummary) -> dict[str, Any]:
-    return {"eligible": sorted(adherence.eligible),
+    # the eligible checks as one string: a handful of distinct sets over a whole cohort, each
+    # read once (_eligible_set)
+    return {"eligible": ",".join(sorted(adherence.eligible)),
             "deviations": [[d.check, d.date.isoformat(), d.detail, d.justified, d.justification,
                             d.ruleset_version, d.seed] for d in adherence.deviations],
             "summary": [summary.detection_to_mdt, summary.detection_to_treatment,
@@ -65,9 +73,14 @@ def read_verdict(document: dict[str, Any]) -> tuple[PatientAdherence, JourneySum
     deviations = [Deviation(check, date.fromisoformat(day), detail, justified, justification, ruleset, seed)
                   for check, day, detail, justified, justification, ruleset, seed in document["deviations"]]
     mdt, treatment, surgery, intervals, dfi = document["summary"]
-    return (PatientAdherence(frozenset(document["eligible"]), deviations),
+    return (PatientAdherence(_eligible_set(document["eligible"]), deviations),
             JourneySummary(mdt, treatment, surgery, tuple(intervals),
                            (dfi[0], dfi[1]) if dfi is not None else None))
+
+
+@functools.lru_cache(maxsize=4096)
+def _eligible_set(joined: str) -> frozenset[str]:
+    return frozenset(joined.split(",")) if joined else frozenset()
 
 
 # -- judging ----------------------------------------------------------------------------------------
@@ -86,12 +99,12 @@ def audited_journeys(tracker: Tracker, as_of: date, detected_from: date | None =
     read, last_id = 0, 0
     while True:
         with UnitOfWork(tracker.engine) as repo:
-            batch = list(repo.session.connection().execute(  # Core rows: no ORM loading
+            batch = repo.session.connection().execute(  # Core rows: no ORM loading
                 select(PatientRow.id, PatientRow.ref, PatientRow.timing, PatientRow.version,  # type: ignore[call-overload]
                        AuditEntryRow.as_of, AuditEntryRow.basis, AuditEntryRow.patient_version,
                        AuditEntryRow.detected_on, AuditEntryRow.verdict)
                 .outerjoin(AuditEntryRow, col(AuditEntryRow.patient_id) == PatientRow.id)
-                .where(col(PatientRow.id) > last_id).order_by(col(PatientRow.id)).limit(BATCH)))
+                .where(col(PatientRow.id) > last_id).order_by(col(PatientRow.id)).limit(BATCH)).all()
             if not batch:
                 return
             stale = [p.id for p in batch if replay or (p.as_of, p.basis, p.patient_version)
