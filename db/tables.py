@@ -197,6 +197,11 @@ class AuditEntryRow(SQLModel, table=True):
     patient_version: int
     timing: str = Field(max_length=16)
     detected_on: date
-    #: {"eligible": [...], "deviations": [...], "summary": [...]} (tracker.audit)
-    verdict: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    #: what the cohort counters read (tracker.audit): the eligible checks ("A-X,A-Y"), each
+    #: deviation's check and whether it was justified ("A-X:1,A-Y:0"), the summary numbers (JSON)
+    eligible: str = Field(max_length=2000)
+    tally: str = Field(max_length=4000)
+    summary: str = Field(max_length=4000)
+    #: the deviations in full (date, detail, justification), for the per-deviation exports
+    deviations: list[Any] = Field(sa_column=Column(JSON, nullable=False))
     computed_at: datetime

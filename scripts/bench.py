@@ -596,8 +596,8 @@ def audit_child(db: Path, patients: int) -> None:
         t0 = time.perf_counter()
         audit = CohortAudit()
         replayed = 0
-        for journey in audited_journeys(tracker, CACHE_AS_OF):
-            audit.add(journey.timing, journey.adherence, journey.summary)
+        for journey in audited_journeys(tracker, CACHE_AS_OF, details=False):
+            audit.add_tally(journey.timing, journey.eligible, journey.flags, journey.summary)
             replayed += journey.outcome is not None
         summary = audit.summary()
         seconds = time.perf_counter() - t0

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -39,14 +40,14 @@ BATCH = 1000
 class AuditedJourney:
     ref: str
     timing: str
-    adherence: PatientAdherence
+    #: the eligible checks and, per deviation, (check, justified): what the cohort counts
+    eligible: frozenset[str]
+    flags: tuple[tuple[str, bool], ...]
     summary: JourneySummary
+    #: the deviations in full; None when read back without details (``details=False``)
+    adherence: PatientAdherence | None
     #: the replayed journey; None when the day's stored verdict was read instead
     outcome: JourneyOutcome | None = None
-
-
-#: the layout of a stored verdict (verdict_document); a new layout makes every verdict stale
-VERDICT_FORMAT = 2
 
 
 def audit_basis(tracker: Tracker) -> str:
@@ -56,26 +57,23 @@ def audit_basis(tracker: Tracker) -> str:
     return f"{RULESET_VERSION}|{hashlib.sha256(settings.encode()).hexdigest()[:16]}|{VERDICT_FORMAT}"
 
 
+#: the layout of a stored verdict (verdict_values); a new layout makes every verdict stale
+VERDICT_FORMAT = 3
+
+
 # -- a verdict as stored --------------------------------------------------------------------------
+# The eligible checks and the deviation flags are short strings (a few dozen distinct values over
+# a whole cohort, each parsed once); the summary numbers a small JSON list; the deviations in full
+# JSON, read only when an export needs them.
 
-def verdict_document(adherence: PatientAdherence, summary: JourneySummary) -> dict[str, Any]:
-    # the eligible checks as one string: a handful of distinct sets over a whole cohort, each
-    # read once (_eligible_set)
+def verdict_values(adherence: PatientAdherence, summary: JourneySummary) -> dict[str, Any]:
     return {"eligible": ",".join(sorted(adherence.eligible)),
+            "tally": ",".join(f"{d.check}:{int(d.justified)}" for d in adherence.deviations),
+            "summary": json.dumps([summary.detection_to_mdt, summary.detection_to_treatment,
+                                   summary.detection_to_surgery, list(summary.reassessment_intervals),
+                                   list(summary.dfi) if summary.dfi is not None else None]),
             "deviations": [[d.check, d.date.isoformat(), d.detail, d.justified, d.justification,
-                            d.ruleset_version, d.seed] for d in adherence.deviations],
-            "summary": [summary.detection_to_mdt, summary.detection_to_treatment,
-                        summary.detection_to_surgery, list(summary.reassessment_intervals),
-                        list(summary.dfi) if summary.dfi is not None else None]}
-
-
-def read_verdict(document: dict[str, Any]) -> tuple[PatientAdherence, JourneySummary]:
-    deviations = [Deviation(check, date.fromisoformat(day), detail, justified, justification, ruleset, seed)
-                  for check, day, detail, justified, justification, ruleset, seed in document["deviations"]]
-    mdt, treatment, surgery, intervals, dfi = document["summary"]
-    return (PatientAdherence(_eligible_set(document["eligible"]), deviations),
-            JourneySummary(mdt, treatment, surgery, tuple(intervals),
-                           (dfi[0], dfi[1]) if dfi is not None else None))
+                            d.ruleset_version, d.seed] for d in adherence.deviations]}
 
 
 @functools.lru_cache(maxsize=4096)
@@ -83,27 +81,48 @@ def _eligible_set(joined: str) -> frozenset[str]:
     return frozenset(joined.split(",")) if joined else frozenset()
 
 
+@functools.lru_cache(maxsize=4096)
+def _flags(tally: str) -> tuple[tuple[str, bool], ...]:
+    return tuple((check, flag == "1") for check, flag in (item.split(":") for item in tally.split(",")
+                                                          if item))
+
+
+def _summary(text: str) -> JourneySummary:
+    mdt, treatment, surgery, intervals, dfi = json.loads(text)
+    return JourneySummary(mdt, treatment, surgery, tuple(intervals),
+                          (dfi[0], dfi[1]) if dfi is not None else None)
+
+
+def _deviations(document: list[Any]) -> list[Deviation]:
+    return [Deviation(check, date.fromisoformat(day), detail, justified, justification, ruleset, seed)
+            for check, day, detail, justified, justification, ruleset, seed in document]
+
+
 # -- judging ----------------------------------------------------------------------------------------
 
 def audited_journeys(tracker: Tracker, as_of: date, detected_from: date | None = None,
                      detected_to: date | None = None,
                      progress: Callable[[int], None] | None = None,
-                     replay: bool = False, keep: bool | None = None) -> Iterator[AuditedJourney]:
+                     replay: bool = False, keep: bool | None = None,
+                     details: bool = True) -> Iterator[AuditedJourney]:
     """Each patient whose liver metastases were found in the period (all when no period), judged
     on ``as_of``, in id order. The day's current verdicts are read back unless ``replay`` (which
     also yields the replayed outcome, for the XES export); new verdicts are kept when ``keep``
-    (by default when ``as_of`` is today: a verdict on another day is computed and left).
+    (by default when ``as_of`` is today: a verdict on another day is computed and left). Without
+    ``details`` a verdict read back carries what the counters need, not the deviations in full.
     ``progress`` is told how many patients were read so far."""
     keep = (as_of == tracker.clock.today()) if keep is None else keep
     basis = audit_basis(tracker)
+    entry = AuditEntryRow
+    columns = [PatientRow.id, PatientRow.ref, PatientRow.timing, PatientRow.version, entry.as_of,
+               entry.basis, entry.patient_version, entry.detected_on, entry.eligible, entry.tally,
+               entry.summary, *([entry.deviations] if details else [])]
     read, last_id = 0, 0
     while True:
         with UnitOfWork(tracker.engine) as repo:
             batch = repo.session.connection().execute(  # Core rows: no ORM loading
-                select(PatientRow.id, PatientRow.ref, PatientRow.timing, PatientRow.version,  # type: ignore[call-overload]
-                       AuditEntryRow.as_of, AuditEntryRow.basis, AuditEntryRow.patient_version,
-                       AuditEntryRow.detected_on, AuditEntryRow.verdict)
-                .outerjoin(AuditEntryRow, col(AuditEntryRow.patient_id) == PatientRow.id)
+                select(*columns)  # type: ignore[call-overload]
+                .outerjoin(entry, col(entry.patient_id) == PatientRow.id)
                 .where(col(PatientRow.id) > last_id).order_by(col(PatientRow.id)).limit(BATCH)).all()
             if not batch:
                 return
@@ -120,8 +139,13 @@ def audited_journeys(tracker: Tracker, as_of: date, detected_from: date | None =
                 stored, journey = judged[p.id]
                 detected = stored.profile.metastases.detected_on
             else:
-                adherence, summary = read_verdict(p.verdict)
-                journey, detected = AuditedJourney(p.ref, p.timing, adherence, summary), p.detected_on
+                adherence = None
+                eligible = _eligible_set(p.eligible)
+                if details:
+                    adherence = PatientAdherence(eligible, _deviations(p.deviations))
+                journey = AuditedJourney(p.ref, p.timing, eligible, _flags(p.tally), _summary(p.summary),
+                                         adherence)
+                detected = p.detected_on
             if (detected_from and detected < detected_from) or (detected_to and detected > detected_to):
                 continue
             yield journey
@@ -135,8 +159,10 @@ def _judge(tracker: Tracker, session: Session, journeys: Sequence[StoredJourney]
     for stored in journeys:
         outcome = follow_journey(stored.profile, stored.events, as_of, tracker.pathway)
         adherence = judge(outcome, dismissals[stored.row.id or 0])
-        judged[stored.row.id or 0] = (stored, AuditedJourney(stored.row.ref, stored.row.timing, adherence,
-                                                             summarize(outcome), outcome))
+        flags = tuple((d.check, d.justified) for d in adherence.deviations)
+        judged[stored.row.id or 0] = (stored, AuditedJourney(
+            stored.row.ref, stored.row.timing, adherence.eligible, flags, summarize(outcome), adherence,
+            outcome))
     return judged
 
 
@@ -144,9 +170,10 @@ def _keep(tracker: Tracker, judged: dict[int, tuple[StoredJourney, AuditedJourne
           basis: str) -> None:
     """Store the new verdicts (replacing older ones) in one short write transaction."""
     now = tracker.clock.now()
+    assert all(journey.adherence is not None for _, journey in judged.values())
     rows = [{"patient_id": pid, "as_of": as_of, "basis": basis, "patient_version": stored.row.version,
              "timing": journey.timing, "detected_on": stored.profile.metastases.detected_on,
-             "verdict": verdict_document(journey.adherence, journey.summary), "computed_at": now}
+             "computed_at": now, **verdict_values(journey.adherence, journey.summary)}  # type: ignore[arg-type]
             for pid, (stored, journey) in judged.items()]
     table = AuditEntryRow.__table__  # type: ignore[attr-defined]
     with UnitOfWork(tracker.engine) as repo:

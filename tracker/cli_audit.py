@@ -29,11 +29,11 @@ def _progress() -> Progress:
 
 
 def _journeys(tracker, as_of: date, start: date | None, end: date | None,  # type: ignore[no-untyped-def]
-              label: str, replay: bool = False) -> Iterator[AuditedJourney]:
+              label: str, replay: bool = False, details: bool = True) -> Iterator[AuditedJourney]:
     total = patient_count(tracker)
     with _progress() as bar:
         task = bar.add_task(label, total=total)
-        yield from audited_journeys(tracker, as_of, start, end, replay=replay,
+        yield from audited_journeys(tracker, as_of, start, end, replay=replay, details=details,
                                     progress=lambda n: bar.update(task, completed=n))
 
 
@@ -59,9 +59,11 @@ def register(app: typer.Typer, friendly, tracker_factory) -> None:  # type: igno
         csv_out = csv_file.open("w", encoding="utf-8", newline="") if csv_file else None
 
         def patients() -> Iterator[PatientDeviations]:
-            for journey in _journeys(tracker, as_of, day_from, day_to, "Auditing"):
-                cohort.add(journey.timing, journey.adherence, journey.summary)
-                yield PatientDeviations(journey.ref, journey.timing, journey.adherence.deviations)
+            details = csv_out is not None  # the deviations in full, only for the CSV
+            for journey in _journeys(tracker, as_of, day_from, day_to, "Auditing", details=details):
+                cohort.add_tally(journey.timing, journey.eligible, journey.flags, journey.summary)
+                deviations = journey.adherence.deviations if journey.adherence is not None else []
+                yield PatientDeviations(journey.ref, journey.timing, deviations)
 
         try:
             if csv_out is not None:

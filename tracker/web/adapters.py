@@ -84,8 +84,8 @@ def reminder_action(tracker: Tracker, action: str, reminder_id: int, actor: str,
 def _cohort(tracker: Tracker) -> CohortAudit:
     """The cohort audit over every stored patient, judged today (tracker.audit)."""
     audit = CohortAudit()
-    for journey in audited_journeys(tracker, tracker.clock.today()):
-        audit.add(journey.timing, journey.adherence, journey.summary)
+    for journey in audited_journeys(tracker, tracker.clock.today(), details=False):
+        audit.add_tally(journey.timing, journey.eligible, journey.flags, journey.summary)
     return audit
 
 
@@ -118,5 +118,5 @@ def export(tracker: Tracker, kind: str, pseudonymise: Any) -> tuple[str, str]:
                            if j.outcome is not None), key=key)
     else:
         write_deviations_csv(buffer, (PatientDeviations(j.ref, j.timing, j.adherence.deviations)
-                                      for j in journeys), key=key)
+                                      for j in journeys if j.adherence is not None), key=key)
     return buffer.getvalue(), EXPORT_KINDS[kind]

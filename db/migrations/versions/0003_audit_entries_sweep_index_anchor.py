@@ -25,7 +25,10 @@ def upgrade() -> None:
     sa.Column('patient_version', sa.Integer(), nullable=False),
     sa.Column('timing', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('detected_on', sa.Date(), nullable=False),
-    sa.Column('verdict', sa.JSON(), nullable=False),
+    sa.Column('eligible', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+    sa.Column('tally', sqlmodel.sql.sqltypes.AutoString(length=4000), nullable=False),
+    sa.Column('summary', sqlmodel.sql.sqltypes.AutoString(length=4000), nullable=False),
+    sa.Column('deviations', sa.JSON(), nullable=False),
     sa.Column('computed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['patient_id'], ['patient.id'], ),
     sa.PrimaryKeyConstraint('patient_id')
