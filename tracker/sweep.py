@@ -168,10 +168,12 @@ def _sweep_patients(tracker: Tracker, session: Session, ids: list[int], as_of: d
         changed = [r for r in reminders if statuses[r.id] != r.status or r.id in announce]
         if phase.value == patient.phase and not changed:
             continue
-        bumps.append({"pid": patient_id, "seen": patient.version, "version": patient.version + 1,
-                      "phase": phase.value, "phase_on": as_of, "now": now})
         swept.patients += 1
         if phase.value != patient.phase:
+            # the phase moved: a new version, so a form opened before it is refused as stale; a
+            # reminder moving to due or overdue changes nothing a nurse recorded or saw decided
+            bumps.append({"pid": patient_id, "seen": patient.version, "version": patient.version + 1,
+                          "phase": phase.value, "phase_on": as_of, "now": now})
             swept.phase_changes.append((patient.ref, patient.phase, phase.value))
         for r in changed:
             status = statuses[r.id]
@@ -184,18 +186,19 @@ def _sweep_patients(tracker: Tracker, session: Session, ids: list[int], as_of: d
                 swept.announced.append((r.id, status))
             status_updates.append({"rid": r.id, "status": status, "now": now,
                                    "announced": status if r.id in announce else r.announced})
-    if not bumps:
+    if not swept.patients:
         return
     patient_table, reminder_table = PatientRow.__table__, ReminderRow.__table__  # type: ignore[attr-defined]
-    bumped = session.execute(
-        update(patient_table)
-        .where(and_(patient_table.c.id == bindparam("pid"), patient_table.c.version == bindparam("seen")))
-        .values(version=bindparam("version"), phase=bindparam("phase"), phase_on=bindparam("phase_on"),
-                updated_at=bindparam("now")), bumps)
-    if bumped.rowcount != len(bumps):  # type: ignore[attr-defined]
-        # the rows are locked: only a database without row locks could get here
-        raise ConcurrentUpdate("A patient changed while the sweep was writing; nothing of this batch "
-                               "was saved, the next sweep picks it up.")
+    if bumps:
+        bumped = session.execute(
+            update(patient_table)
+            .where(and_(patient_table.c.id == bindparam("pid"), patient_table.c.version == bindparam("seen")))
+            .values(version=bindparam("version"), phase=bindparam("phase"), phase_on=bindparam("phase_on"),
+                    updated_at=bindparam("now")), bumps)
+        if bumped.rowcount != len(bumps):  # type: ignore[attr-defined]
+            # the rows are locked: only a database without row locks could get here
+            raise ConcurrentUpdate("A patient changed while the sweep was writing; nothing of this "
+                                   "batch was saved, the next sweep picks it up.")
     if status_updates:
         session.execute(update(reminder_table).where(reminder_table.c.id == bindparam("rid"))
                         .values(status=bindparam("status"), announced=bindparam("announced"),

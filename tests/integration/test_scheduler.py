@@ -19,7 +19,7 @@ from sqlmodel import col, select
 from db.repository import UnitOfWork, reminder_of
 from db.tables import NotificationRow, ReminderRow
 from journey.adherence import DISMISSAL_REASONS
-from journey.errors import Conflict, ImpossibleEntry
+from journey.errors import ConcurrentUpdate, Conflict, ImpossibleEntry
 from journey.reminders import status_on
 from journey.scenario import read_scenario
 from tests.conftest import PERIOP_START, ev, scenario
@@ -86,6 +86,24 @@ def test_a_reminder_is_raised_on_its_due_day_and_overdue_after_the_grace_period(
     clock_steps = [s for s in view.outcome.steps if s.by_clock]
     assert [(s.date, s.to_phase.value) for s in clock_steps] == [(DUE, "reassessment")]
     assert list(clinic(D("2025-04-10")).verify()) == []
+
+
+def test_a_form_opened_before_the_clock_moved_the_phase_is_refused_not_one_before_a_reminder_fell_overdue(
+        clinic: Clinic) -> None:
+    register(clinic, scenario(*PERIOP_START), D("2025-01-10"))
+    opened_before_due = clinic(DUE).patient_view("T-0001", DUE - timedelta(days=1)).row.version
+    assert sweep(clinic(DUE), DUE).phase_changes == [("T-0001", "neoadjuvant", "reassessment")]
+    reassessment = ev("reassessment", "2025-03-26", response="SD", resectable=False)
+    with pytest.raises(ConcurrentUpdate, match="changed by someone else"):
+        clinic(OVERDUE_FROM).record_event("T-0001", reassessment, actor="nurse:ann",
+                                          expected_version=opened_before_due)
+    opened_after_due = clinic(DUE).patient_view("T-0001").row.version
+    report = sweep(clinic(OVERDUE_FROM), OVERDUE_FROM)  # only the reminder moves: due -> overdue
+    assert report.announced and report.phase_changes == []
+    day = D("2025-03-26")
+    result = clinic(day).record_event("T-0001", reassessment, actor="nurse:ann",
+                                      expected_version=opened_after_due)
+    assert result.phase_now == "neoadjuvant"
 
 
 def test_the_day_before_it_is_due_nothing_is_raised(clinic: Clinic) -> None:
