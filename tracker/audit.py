@@ -23,11 +23,11 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import delete
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from db.repository import StoredJourney, UnitOfWork
 from db.tables import AuditEntryRow, PatientRow
-from journey.adherence import RULESET_VERSION, Deviation, PatientAdherence, judge
+from journey.adherence import RULESET_VERSION, Deviation, PatientAdherence, ReminderDismissal, judge
 from journey.cohort import JourneySummary, summarize
 from journey.course import JourneyOutcome, follow_journey
 from tracker.reminder_actions import dismissals_of
@@ -128,7 +128,11 @@ def audited_journeys(tracker: Tracker, as_of: date, detected_from: date | None =
                 return
             stale = [p.id for p in batch if replay or (p.as_of, p.basis, p.patient_version)
                      != (as_of, basis, p.version)]
-            judged = _judge(tracker, repo.session, repo.journeys_of(stale), as_of) if stale else {}
+            journeys = repo.journeys_of(stale) if stale else []
+            dismissals = dismissals_of(repo.session, stale, as_of) if stale else {}
+        # judged outside the transaction: on SQLite it holds the writer lock, and replaying a
+        # thousand journeys takes about a second that nobody's entry should wait for
+        judged = _judge(tracker, journeys, dismissals, as_of)
         if keep and judged:
             _keep(tracker, judged, as_of, basis)
         for p in batch:
@@ -152,9 +156,9 @@ def audited_journeys(tracker: Tracker, as_of: date, detected_from: date | None =
         last_id = batch[-1].id
 
 
-def _judge(tracker: Tracker, session: Session, journeys: Sequence[StoredJourney],
+def _judge(tracker: Tracker, journeys: Sequence[StoredJourney],
+           dismissals: dict[int, list[ReminderDismissal]],
            as_of: date) -> dict[int, tuple[StoredJourney, AuditedJourney]]:
-    dismissals = dismissals_of(session, [j.row.id or 0 for j in journeys], as_of)
     judged = {}
     for stored in journeys:
         outcome = follow_journey(stored.profile, stored.events, as_of, tracker.pathway)
