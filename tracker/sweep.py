@@ -1,14 +1,14 @@
 """The sweep: time moves forward for the patients whose reminders change status.
 
 The scheduler calls :func:`sweep` every few minutes with the site's today (``journey scheduler
---once --as-of`` with any day). It selects, by the indexed ``(closed, due_on)`` columns, only the
-patients with an open reminder whose stored status is behind the day (scheduled -> due -> overdue)
-or not yet announced, and those in ``neoadjuvant`` whose reassessment has fallen due. Each of them
-is brought to ``as_of`` from its stored state (only the clock moved since it was last written,
-so the full re-fold would only add the clock's steps: see :func:`_sweep_patients`) and written
-in transactions of a few hundred patients: the phase (each patient through its version guard),
-the reminder statuses in one statement, and one outbox row per (reminder, status, channel) in
-another. Running it twice, or after ten days of downtime, announces each status once.
+--once --as-of`` with any day). It selects, through the partial covering index on open reminders,
+only the patients with an open reminder whose stored status is behind the day (scheduled -> due
+-> overdue) or not yet announced, and those in ``neoadjuvant`` whose reassessment has fallen due.
+Each of them is brought to ``as_of`` from its stored state (only the clock moved since it was last
+written, so a full re-fold would only add the clock's steps: see :func:`_sweep_patients`), in one
+transaction of up to 5,000 patients: the phase where the clock moves it (through the version
+guard), the reminder statuses in one statement, and one outbox row per (reminder, status,
+channel) in another. Running it twice, or after ten days of downtime, announces each status once.
 
 A reminder that jumped several statuses while nothing ran (scheduled -> overdue) is announced
 with the status it has now: the message carries its due date and when it became overdue.
