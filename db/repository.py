@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from db.tables import AuditEntryRow, EventRow, PatientRow, ReminderRow
-from journey.errors import ConcurrentUpdate, NotFound
+from journey.errors import ConcurrentUpdate, ImpossibleEntry, NotFound
 from journey.events import ClinicalEvent, stored_event
 from journey.profile import PatientProfile, read_profile
 from journey.reminders import Reminder, ReminderKind, ReminderStatus
@@ -51,6 +51,9 @@ class StoredJourney:
     profile: PatientProfile
     events: list[ClinicalEvent]
     event_rows: list[EventRow]
+    #: stored entries that cannot be read back (altered outside the tracker), with why: only
+    #: ``journey verify`` asks for them (``keep_unreadable``); everyone else gets the refusal
+    unreadable: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -155,15 +158,16 @@ class Repository:
     def patient_count(self) -> int:
         return int(self.session.exec(select(func.count()).select_from(PatientRow)).one())
 
-    def stream_patients(self, batch: int = 500) -> Iterator[StoredJourney]:
-        """Every patient with its log, a batch at a time: memory stays bounded at any cohort size."""
+    def stream_patients(self, batch: int = 500, keep_unreadable: bool = False) -> Iterator[StoredJourney]:
+        """Every patient with its log, a batch at a time: memory stays bounded at any cohort size.
+        With ``keep_unreadable`` an entry that cannot be read back is listed, not raised."""
         last_id = 0
         while True:
             rows = list(self.session.exec(select(PatientRow).where(col(PatientRow.id) > last_id)
                                           .order_by(col(PatientRow.id)).limit(batch)))
             if not rows:
                 return
-            yield from self._with_logs(rows)
+            yield from self._with_logs(rows, keep_unreadable)
             last_id = rows[-1].id or last_id
             self.session.expunge_all()
 
@@ -175,7 +179,7 @@ class Repository:
                                       .order_by(col(PatientRow.id))))
         return self._with_logs(rows)
 
-    def _with_logs(self, rows: list[PatientRow]) -> list[StoredJourney]:
+    def _with_logs(self, rows: list[PatientRow], keep_unreadable: bool = False) -> list[StoredJourney]:
         ids = [r.id for r in rows]
         events: dict[int, list[EventRow]] = {i: [] for i in ids if i is not None}
         for e in self.session.exec(select(EventRow).where(col(EventRow.patient_id).in_(ids))
@@ -185,7 +189,15 @@ class Repository:
         for r in rows:
             assert r.id is not None
             log = events[r.id]
-            out.append(StoredJourney(r, profile_of(r), [event_of(e) for e in log], log))
+            read, unreadable = [], []
+            for e in log:
+                try:
+                    read.append(event_of(e))
+                except ImpossibleEntry as refusal:
+                    if not keep_unreadable:
+                        raise
+                    unreadable.append(f"event {e.seq} ({e.type}) can no longer be read: {refusal.message}")
+            out.append(StoredJourney(r, profile_of(r), read, log, tuple(unreadable)))
         return out
 
     def forget_audit_verdict(self, patient_id: int) -> None:

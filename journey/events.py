@@ -196,10 +196,15 @@ def read_event(raw: object, seq: int = 0) -> ClinicalEvent:
 
 def stored_event(payload: Mapping[str, Any], seq: int) -> ClinicalEvent:
     """An entry as :meth:`ClinicalEvent.to_dict` stored it after :func:`read_event` accepted it:
-    read back as it is, without checking it again."""
-    return ClinicalEvent(type=EventType(payload["type"]), date=date.fromisoformat(payload["date"]),
-                         fields={k: v for k, v in payload.items() if k not in COMMON_KEYS},
-                         override=payload.get("override"), note=payload.get("note"), seq=seq)
+    read back as it is, without checking its fields again. A stored entry that is not even shaped
+    like one (altered outside the tracker) is read by :func:`read_event`, which says what is
+    wrong in words (ImpossibleEntry)."""
+    try:
+        return ClinicalEvent(type=EventType(payload["type"]), date=date.fromisoformat(payload["date"]),
+                             fields={k: v for k, v in payload.items() if k not in COMMON_KEYS},
+                             override=payload.get("override"), note=payload.get("note"), seq=seq)
+    except (KeyError, TypeError, ValueError):
+        return read_event(payload, seq=seq)
 
 
 def _expected(f: FieldSpec) -> str:

@@ -292,11 +292,13 @@ class Tracker:
         """Differences between what is stored and what the event log implies (none when sound):
         phase, reminders, refused entries in the log, and broken hash links."""
         with UnitOfWork(self.engine) as repo:
-            for stored in repo.stream_patients():
+            for stored in repo.stream_patients(keep_unreadable=True):
                 yield from self._verify_one(repo, stored)
 
     def _verify_one(self, repo: Repository, stored: StoredJourney) -> Iterator[str]:
         ref, row = stored.row.ref, stored.row
+        for problem in stored.unreadable:
+            yield f"{ref}: {problem}"
         previous = GENESIS
         for position, event_row in enumerate(stored.event_rows, start=1):
             if chain_hash(previous, event_row) != event_row.chain_hash:

@@ -343,6 +343,22 @@ def test_verify_names_the_patient_and_position_of_a_tampered_event(make_tracker:
     assert any("event 3" in p and "reassessment" in p for p in problems)
 
 
+def test_an_entry_altered_into_something_unreadable_is_reported_not_a_crash(make_tracker: Any) -> None:
+    """Stored entries are read back without re-checking their fields; one edited outside the
+    tracker so that it is not even an entry any more is named by verify, and the patient view
+    refuses it in words instead of failing."""
+    tracker = make_tracker(TODAY)
+    register(tracker)
+    record_all(tracker, PERIOP_START)
+    with tracker.engine.begin() as connection:
+        connection.execute(text("UPDATE event SET payload = :payload WHERE seq = 2"),
+                           {"payload": '{"date": "2025-01-10", "regimen": "FOLFOX"}'})
+    problems = list(tracker.verify())
+    assert any(p.startswith("T-0001: event 2 (systemic_started) can no longer be read") for p in problems)
+    with pytest.raises(ImpossibleEntry, match="is not something the tracker can record"):
+        tracker.patient_view("T-0001")
+
+
 def test_verify_reports_a_stored_phase_the_log_does_not_imply(make_tracker: Any) -> None:
     tracker = make_tracker(TODAY)
     register(tracker)
