@@ -109,6 +109,11 @@ class PatientAdherence:
     def deviations_for(self, check_id: str) -> list[Deviation]:
         return [d for d in self.deviations if d.check == check_id]
 
+    @property
+    def flags(self) -> tuple[tuple[str, bool], ...]:
+        """Per deviation, its check and whether it was justified: what the cohort counts."""
+        return tuple((d.check, d.justified) for d in self.deviations)
+
 
 @dataclass(frozen=True)
 class Finding:

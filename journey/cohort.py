@@ -241,13 +241,12 @@ class CohortAudit:
 
     def add(self, profile_timing: str, adherence: PatientAdherence,
             outcome_summary: JourneySummary | None = None) -> None:
-        self.add_tally(profile_timing, adherence.eligible,
-                       tuple((d.check, d.justified) for d in adherence.deviations), outcome_summary)
+        self.add_tally(profile_timing, adherence.eligible, adherence.flags, outcome_summary)
 
     def add_tally(self, profile_timing: str, eligible: frozenset[str], flags: tuple[tuple[str, bool], ...],
                   outcome_summary: JourneySummary | None = None) -> None:
         """One patient as the counters see it: the eligible checks and, per deviation, its check
-        and whether it was justified (what :meth:`add` takes from a ``PatientAdherence``)."""
+        and whether it was justified (``PatientAdherence.flags``)."""
         timing = str(profile_timing)
         if timing not in TIMINGS:
             raise ValueError(f"timing must be synchronous or metachronous, not {timing!r}")

@@ -363,7 +363,7 @@ def clock_phase(phase: Phase) -> Phase:
 
     It holds because an open ``reassessment_due`` reminder is exactly the episode's open
     reassessment (opened by pre-operative therapy, closed by whatever ends it), which
-    tests/unit/test_course_invariants.py checks over generated cohorts."""
+    tests/integration/test_sweep_equals_fold.py checks over generated cohorts."""
     if phase is not Phase.NEOADJUVANT:
         return phase
     journey = Journey(phase)

@@ -50,15 +50,15 @@ class AuditedJourney:
     outcome: JourneyOutcome | None = None
 
 
+#: the layout of a stored verdict (verdict_values); a new layout makes every verdict stale
+VERDICT_FORMAT = 3
+
+
 def audit_basis(tracker: Tracker) -> str:
     """What a verdict depends on besides the record and the day: the ruleset, the settings and
     the stored layout."""
     settings = repr(sorted(asdict(tracker.pathway).items()))
     return f"{RULESET_VERSION}|{hashlib.sha256(settings.encode()).hexdigest()[:16]}|{VERDICT_FORMAT}"
-
-
-#: the layout of a stored verdict (verdict_values); a new layout makes every verdict stale
-VERDICT_FORMAT = 3
 
 
 # -- a verdict as stored --------------------------------------------------------------------------
@@ -163,10 +163,9 @@ def _judge(tracker: Tracker, journeys: Sequence[StoredJourney],
     for stored in journeys:
         outcome = follow_journey(stored.profile, stored.events, as_of, tracker.pathway)
         adherence = judge(outcome, dismissals[stored.row.id or 0])
-        flags = tuple((d.check, d.justified) for d in adherence.deviations)
         judged[stored.row.id or 0] = (stored, AuditedJourney(
-            stored.row.ref, stored.row.timing, adherence.eligible, flags, summarize(outcome), adherence,
-            outcome))
+            stored.row.ref, stored.row.timing, adherence.eligible, adherence.flags, summarize(outcome),
+            adherence, outcome))
     return judged
 
 
