@@ -603,9 +603,15 @@ class BulkRows:
         for table, rows in zip(_TABLES, (self.patients, self.events, self.reminders), strict=True):
             if rows:
                 self.bound[table.name] = _bound(dialect, table, rows)
-        self.patients, self.events, self.reminders = [{}] * len(self.patients), [{}] * len(self.events), \
-            [{}] * len(self.reminders)  # only counted from here on
+        self.patients, self.events, self.reminders = [], [], []  # sent to the writer once, bound
         return self
+
+    def sizes(self) -> tuple[int, int, int]:
+        """(patients, events, reminders) in this batch, as rows or as bound values."""
+        if self.bound:
+            return tuple(len(self.bound[t.name][1]) if t.name in self.bound else 0  # type: ignore[return-value]
+                         for t in _TABLES)
+        return len(self.patients), len(self.events), len(self.reminders)
 
 
 _TABLES = (PatientRow.__table__, EventRow.__table__, ReminderRow.__table__)  # type: ignore[attr-defined]
@@ -728,7 +734,8 @@ class _BulkWriter:
                 select(func.coalesce(func.max(self.tables[0].c.id), 0))).scalar_one()) + 1
 
     def write(self, rows: BulkRows) -> int:
-        if not rows.patients:
+        patients, events, reminders = rows.sizes()
+        if not patients:
             return 0
         import time
 
@@ -748,12 +755,12 @@ class _BulkWriter:
                     conn.execute(insert(reminder_t), rows.reminders)
         report = self.report
         report.write_seconds += time.perf_counter() - t0
-        report.patients += len(rows.patients)
-        report.events += len(rows.events)
-        report.reminders += len(rows.reminders)
+        report.patients += patients
+        report.events += events
+        report.reminders += reminders
         report.refused += rows.refused
         report.branches.update(rows.branches)
-        return len(rows.patients)
+        return patients
 
     def finish(self) -> LoadReport:
         import time
