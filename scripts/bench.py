@@ -616,7 +616,7 @@ def audit_child(db: Path, patients: int) -> None:
         audit = CohortAudit()
         replayed = 0
         for journey in audited_journeys(tracker, CACHE_AS_OF, details=False):
-            audit.add_tally(journey.timing, journey.eligible, journey.flags, journey.summary)
+            journey.count_into(audit)
             replayed += journey.outcome is not None
         summary = audit.summary()
         seconds = time.perf_counter() - t0

@@ -28,7 +28,7 @@ from sqlmodel import col, select
 from db.repository import StoredJourney, UnitOfWork
 from db.tables import AuditEntryRow, PatientRow
 from journey.adherence import RULESET_VERSION, Deviation, PatientAdherence, ReminderDismissal, judge
-from journey.cohort import JourneySummary, summarize
+from journey.cohort import CohortAudit, JourneySummary, summarize
 from journey.course import JourneyOutcome, follow_journey
 from tracker.reminder_actions import dismissals_of
 from tracker.services import Tracker
@@ -48,6 +48,9 @@ class AuditedJourney:
     adherence: PatientAdherence | None
     #: the replayed journey; None when the day's stored verdict was read instead
     outcome: JourneyOutcome | None = None
+
+    def count_into(self, cohort: CohortAudit) -> None:
+        cohort.add_tally(self.timing, self.eligible, self.flags, self.summary)
 
 
 #: the layout of a stored verdict (verdict_values); a new layout makes every verdict stale

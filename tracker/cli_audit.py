@@ -61,7 +61,7 @@ def register(app: typer.Typer, friendly, tracker_factory) -> None:  # type: igno
         def patients() -> Iterator[PatientDeviations]:
             details = csv_out is not None  # the deviations in full, only for the CSV
             for journey in _journeys(tracker, as_of, day_from, day_to, "Auditing", details=details):
-                cohort.add_tally(journey.timing, journey.eligible, journey.flags, journey.summary)
+                journey.count_into(cohort)
                 deviations = journey.adherence.deviations if journey.adherence is not None else []
                 yield PatientDeviations(journey.ref, journey.timing, deviations)
 

@@ -85,7 +85,7 @@ def _cohort(tracker: Tracker) -> CohortAudit:
     """The cohort audit over every stored patient, judged today (tracker.audit)."""
     audit = CohortAudit()
     for journey in audited_journeys(tracker, tracker.clock.today(), details=False):
-        audit.add_tally(journey.timing, journey.eligible, journey.flags, journey.summary)
+        journey.count_into(audit)
     return audit
 
 
