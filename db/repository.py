@@ -84,9 +84,15 @@ def event_of(row: EventRow) -> ClinicalEvent:
     return stored_event(row.payload, seq=row.seq)
 
 
-def reminder_of(row: ReminderRow) -> Reminder:
-    return Reminder(ReminderKind(row.kind), row.anchor_on, row.due_on, row.resolved_on,
-                    row.cancelled_on)
+def reminder_of(row: Any) -> Reminder:
+    """A stored reminder (an ORM row or a Core row with the same columns) as a domain value."""
+    return Reminder(ReminderKind(row.kind), row.opened_by, row.anchor_on, row.due_on,
+                    row.resolved_on, row.cancelled_on, row.closed_by, row.held_since)
+
+
+#: the reminder columns the fold derives (besides its identity, kind and opening entry)
+_DERIVED = ("anchor_on", "due_on", "resolved_on", "cancelled_on", "closed_by", "held_since", "status",
+            "closed")
 
 
 class Repository:
@@ -140,10 +146,14 @@ class Repository:
                           .execution_options(populate_existing=True)).one()
 
     def bump_version(self, row: PatientRow, seen_version: int, phase: str, phase_on: date,
-                     now: datetime, log_head: tuple[str, int] | None = None) -> None:
-        """Write the derived phase (and, after new events, the log's head link and length)."""
+                     now: datetime, log_head: tuple[str, int] | None = None,
+                     derived_with: str | None = None) -> None:
+        """Write the derived phase (and, after new events, the log's head link and length; the
+        version of the rules that derived it)."""
         values: dict[str, object] = {"version": seen_version + 1, "phase": phase, "phase_on": phase_on,
                                      "updated_at": now}
+        if derived_with is not None:
+            values["derived_with"] = derived_with
         if log_head is not None:
             values["log_head"], values["log_length"] = log_head
         table = PatientRow.__table__  # type: ignore[attr-defined]
@@ -154,6 +164,15 @@ class Repository:
                 f"Someone else recorded something for patient {row.ref} at the same time. Nothing "
                 f"of yours was saved; open the patient again to see their entry, then record yours.")
         self.session.expire(row)
+
+    def patients_derived_otherwise(self, version: str, limit: int) -> list[PatientRow]:
+        """Patients whose derived state came from another version of the pathway's rules."""
+        return list(self.session.exec(select(PatientRow).where(PatientRow.derived_with != version)
+                                      .order_by(col(PatientRow.id)).limit(limit)))
+
+    def count_derived_otherwise(self, version: str) -> int:
+        return int(self.session.exec(select(func.count()).select_from(PatientRow)
+                                     .where(PatientRow.derived_with != version)).one())
 
     def patient_count(self) -> int:
         return int(self.session.exec(select(func.count()).select_from(PatientRow)).one())
@@ -221,46 +240,47 @@ class Repository:
     # -- reminders --------------------------------------------------------------------------
     def reminder_rows(self, patient_id: int) -> list[ReminderRow]:
         return list(self.session.exec(select(ReminderRow).where(ReminderRow.patient_id == patient_id)
-                                      .order_by(col(ReminderRow.anchor_on), col(ReminderRow.kind))))
+                                      .order_by(col(ReminderRow.anchor_on), col(ReminderRow.opened_by),
+                                                col(ReminderRow.kind))))
 
     def save_reminders(self, patient_id: int, reminders: Sequence[tuple[Reminder, str]],
                        today: date, now: datetime) -> None:
         """Write the reminders the log implies: insert new ones, update changed ones, and cancel
-        stored ones the log no longer implies (a corrected history). Keyed by (kind, anchor).
-        Core statements: a write touches a handful of rows, often none."""
+        stored ones the log no longer implies (a corrected history). Keyed by (kind, opening
+        entry), never by date (contract §7.1). Core statements: a write touches a handful of
+        rows, often none."""
         table = ReminderRow.__table__  # type: ignore[attr-defined]
         connection = self.session.connection()
-        stored = {(r.kind, r.anchor_on): r for r in connection.execute(
-            select(table.c.id, table.c.kind, table.c.anchor_on, table.c.due_on, table.c.resolved_on,
-                   table.c.cancelled_on, table.c.status, table.c.closed)
+        stored = {(r.kind, r.opened_by): r for r in connection.execute(
+            select(table.c.id, table.c.kind, table.c.opened_by, *(table.c[k] for k in _DERIVED))
             .where(table.c.patient_id == patient_id))}
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
-        seen: set[tuple[str, date]] = set()
+        seen: set[tuple[str, int]] = set()
         for reminder, status in reminders:
-            key = (reminder.kind.value, reminder.anchor_on)
+            key = reminder.key
             seen.add(key)
-            values = {"due_on": reminder.due_on, "resolved_on": reminder.resolved_on,
-                      "cancelled_on": reminder.cancelled_on, "status": status,
-                      "closed": reminder.closed_on is not None}
+            values = {"anchor_on": reminder.anchor_on, "due_on": reminder.due_on,
+                      "resolved_on": reminder.resolved_on, "cancelled_on": reminder.cancelled_on,
+                      "closed_by": reminder.closed_by, "held_since": reminder.held_since,
+                      "status": status, "closed": reminder.closed_on is not None}
             row = stored.get(key)
             if row is None:
-                inserts.append({"patient_id": patient_id, "kind": key[0], "anchor_on": key[1],
+                inserts.append({"patient_id": patient_id, "kind": key[0], "opened_by": key[1],
                                 "updated_at": now, **values})
             elif any(getattr(row, k) != v for k, v in values.items()):
                 updates.append({"rid": row.id, "updated_at": now, **values})
         for key, row in stored.items():
             if key not in seen and not row.closed:  # the corrected history no longer implies it
-                updates.append({"rid": row.id, "due_on": row.due_on, "resolved_on": row.resolved_on,
+                updates.append({"rid": row.id, **{k: getattr(row, k) for k in _DERIVED},
                                 "cancelled_on": today, "status": ReminderStatus.CANCELLED.value,
-                                "closed": True, "updated_at": now})
+                                "closed": True, "held_since": None, "updated_at": now})
         if inserts:
             connection.execute(table.insert(), inserts)
         if updates:
             connection.execute(
                 update(table).where(table.c.id == bindparam("rid"))
-                .values({k: bindparam(k) for k in ("due_on", "resolved_on", "cancelled_on", "status",
-                                                   "closed", "updated_at")}), updates)
+                .values({k: bindparam(k) for k in (*_DERIVED, "updated_at")}), updates)
 
     def open_reminders_due(self, as_of: date, limit: int | None = None, kind: str | None = None,
                            team: str | None = None) -> list[tuple[ReminderRow, PatientRow]]:
@@ -272,6 +292,8 @@ class Repository:
                             col(ReminderRow.dismissed_on) > as_of))
                  .where(or_(col(ReminderRow.snoozed_until).is_(None),
                             col(ReminderRow.snoozed_until) <= as_of))
+                 # a due date moving while the line is held is always ahead (journey.reminders)
+                 .where(col(ReminderRow.held_since).is_(None))
                  .order_by(col(ReminderRow.due_on), col(ReminderRow.id)))
         if kind:
             query = query.where(ReminderRow.kind == kind)

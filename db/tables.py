@@ -3,7 +3,8 @@ mapped to and from domain objects in ``db.repository``.
 
 Events are append-only: nothing in the project updates or deletes an event row. The patient row
 holds the derived phase and a version that guards every write (optimistic locking); reminder
-rows are unique per (patient, kind, anchor) so each exists once however often it is computed.
+rows are unique per (patient, kind, opening entry) so each exists once however often it is
+computed, and two entries on one day each keep their own (contract §7.1).
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ class PatientRow(SQLModel, table=True):
     phase: str = Field(max_length=16, index=True)
     phase_on: date
     version: int = Field(default=1)
+    #: the version of the pathway's rules (journey.course.PATHWAY_VERSION) that derived the phase
+    #: and the reminders; an older one is re-derived from the log on start-up
+    derived_with: str = Field(default="", max_length=32, index=True)
     #: the hash link of the patient's last event and how many events there are: deleting the
     #: last event (which no later link would betray) shows here
     log_head: str = Field(default="0" * 64, max_length=64)
@@ -70,25 +74,32 @@ class EventRow(SQLModel, table=True):
 class ReminderRow(SQLModel, table=True):
     __tablename__ = "reminder"
     __table_args__ = (
-        UniqueConstraint("patient_id", "kind", "anchor_on", name="uq_reminder_patient_kind_anchor"),
+        UniqueConstraint("patient_id", "kind", "opened_by", name="uq_reminder_patient_kind_opener"),
         # the worklist and the sweep read open reminders by due date
         Index("ix_reminder_open_due", "closed", "due_on"),
         # the sweep's candidate selection: partial (open reminders only, a few % of all) and
         # covering (everything it filters on), so it never reads the table (docs/performance.md)
         # (id after due_on: the worklist's "ORDER BY due_on, id LIMIT 50" reads it in order too;
-        # anchor_on last: the sweep reads what it announces from the index, not the table)
+        # anchor_on and held_since last: the sweep reads what it announces, and whether the due
+        # date is moving, from the index, not the table)
         Index("ix_reminder_open_due_covering", "closed", "due_on", "id", "kind", "status", "announced",
-              "snoozed_until", "dismissed_on", "patient_id", "anchor_on", sqlite_where=text("closed = 0"),
-              postgresql_where=text("closed = false")),
+              "snoozed_until", "dismissed_on", "patient_id", "anchor_on", "held_since",
+              sqlite_where=text("closed = 0"), postgresql_where=text("closed = false")),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     patient_id: int = Field(foreign_key="patient.id", index=True)
     kind: str = Field(max_length=32)
+    #: the event (its seq) that opened it: with the kind, what identifies it (contract §7.1)
+    opened_by: int
     anchor_on: date
     due_on: date
     resolved_on: date | None = None
     cancelled_on: date | None = None
+    #: the event (its seq) that resolved or cancelled it
+    closed_by: int | None = None
+    #: the due date moves later by each day from this one (the line it counts is on hold)
+    held_since: date | None = None
     #: resolved or cancelled: no longer awaited
     closed: bool = Field(default=False)
     #: the status last written by an event or a sweep (scheduled, due, overdue, resolved, cancelled)

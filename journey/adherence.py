@@ -33,28 +33,16 @@ from journey.events import (
     ClinicalEvent,
     EventType,
 )
-from journey.pathway import POSTOP, PREOP, Phase
+from journey.guideline import RULESET_VERSION
+from journey.pathway import Phase
 from journey.reminders import ReminderKind, overdue_from
-
-#: version of the audit rules below; stored with every deviation
-AUDIT_VERSION = "crlm-audit-1"
-
-try:  # the guideline rules carry the version of the whole rule set when they exist
-    from journey.guideline import RULESET_VERSION as _GUIDELINE_VERSION
-except ImportError:  # pragma: no cover - while journey.guideline is being written
-    _GUIDELINE_VERSION = None
-
-RULESET_VERSION: str = str(_GUIDELINE_VERSION) if _GUIDELINE_VERSION else AUDIT_VERSION
+from journey.treatment import Episode, Intent, LineEnd, RegimenChange, TherapyLine
 
 #: coded reasons a person may give when dismissing a reminder
 DISMISSAL_REASONS = ("patient_choice", "toxicity", "mdt_decision", "progression", "other")
 
 #: stop reasons that explain a short perioperative total (A-TOTAL-6M) on their own
 EXPLAINING_STOP_REASONS = ("toxicity", "patient_choice")
-
-#: phases that end pre-operative therapy when entered (as in journey.course)
-_ENDS_PREOP = (Phase.SALVAGE, Phase.CLOSED, Phase.RECURRENCE, Phase.SURVEILLANCE)
-
 
 # ---------------------------------------------------------------------------------------------
 # Values
@@ -115,6 +103,9 @@ class PatientAdherence:
         return tuple((d.check, d.justified) for d in self.deviations)
 
 
+Day = date  # for annotations inside classes with a field called ``date``
+
+
 @dataclass(frozen=True)
 class Finding:
     """What a check found before justification is applied."""
@@ -122,7 +113,7 @@ class Finding:
     date: date
     detail: str
     event: ClinicalEvent | None = None  # the event the deviation rests on, if any
-    due_on: date | None = None  # the awaited date, to match a reminder dismissal
+    due_on: Day | None = None  # the awaited date, to match a reminder dismissal
     explained_by: str | None = None  # a coded reason recorded with the care itself
 
 
@@ -151,41 +142,32 @@ class Check:
 # Reading a journey once, for all checks
 
 
-@dataclass(frozen=True)
-class PreopLine:
-    """A stretch of pre-operative systemic therapy (one or more regimens without a break)."""
-
-    start: date
-    starts: tuple[PathwayStep, ...]  # the systemic_started steps within it
-    end: date | None  # None: still running at as_of
-    ended_by: str | None  # stopped, surgery, progression, closure, phase
-    progressed: bool  # it ended with progression
-    end_index: int | None  # index of the step that ended it
-    episode: int
-
-
 class Reading:
-    """Facts about one journey that several checks need, computed once from its steps."""
+    """Facts about one journey that several checks need, read once from its steps and from the
+    treatment the fold recorded (``journey.treatment``: lines, holds, liver operations): the
+    checks never re-derive what pre-operative therapy or therapy days are."""
 
     def __init__(self, outcome: JourneyOutcome) -> None:
         self.outcome = outcome
         self.profile = outcome.profile
         self.settings = outcome.settings
         self.as_of = outcome.as_of
+        self.episodes: list[Episode] = outcome.course.episodes
         self.steps: list[PathwayStep] = [s for s in outcome.steps if s.date <= outcome.as_of]
         self.timing = self.profile.timing(self.settings.synchronous_window_days)
-        self.episode_of: list[int] = []
-        episode = 0
-        for step in self.steps:
-            if step.event is not None and step.event.type is EventType.RECURRENCE:
-                episode += 1
-            self.episode_of.append(episode)
-        self.preop_lines = self._preop_lines()
+        self.episode_of: list[int] = [s.episode for s in self.steps]
+        #: each accepted entry's place among the steps, by its seq
+        self.index_of: dict[int, int] = {s.event.seq: i for i, s in enumerate(self.steps)
+                                         if s.event is not None}
 
     # -- lookups ---------------------------------------------------------------------------
     def events(self, *types: EventType) -> list[tuple[int, PathwayStep, ClinicalEvent]]:
         return [(i, s, s.event) for i, s in enumerate(self.steps)
                 if s.event is not None and (not types or s.event.type in types)]
+
+    def event(self, seq: int | None) -> ClinicalEvent | None:
+        index = self.index_of.get(seq) if seq is not None else None
+        return self.steps[index].event if index is not None else None
 
     def resectable_before(self, index: int) -> bool | None:
         """The latest resectability judgement recorded before step ``index`` in the same episode
@@ -210,52 +192,15 @@ class Reading:
         closing = self.events(*CLOSING_EVENTS)
         return closing[0][2].date if closing else None
 
-    def preop_starts(self) -> list[tuple[int, PathwayStep, ClinicalEvent]]:
-        return [(i, s, e) for i, s, e in self.events(EventType.SYSTEMIC_STARTED)
-                if s.therapy_intent == PREOP]
+    def lines(self, *intents: Intent) -> list[TherapyLine]:
+        return [line for episode in self.episodes for line in episode.lines
+                if line.intent in intents and not line.continued]
 
-    def _preop_lines(self) -> list[PreopLine]:
-        lines: list[PreopLine] = []
-        current: _OpenLine | None = None
-
-        def finish(index: int | None, day: date | None, why: str | None, progressed: bool = False) -> None:
-            nonlocal current
-            if current is not None:
-                lines.append(PreopLine(current.start, tuple(current.starts), day, why, progressed,
-                                       index, current.episode))
-                current = None
-
-        for i, step in enumerate(self.steps):
-            e = step.event
-            if e is not None:
-                kind = e.type
-                if kind is EventType.SYSTEMIC_STARTED:
-                    if step.therapy_intent != PREOP:
-                        finish(i, e.date, "new line")
-                    elif current is None:
-                        current = _OpenLine(e.date, [step], self.episode_of[i])
-                    else:
-                        current.starts.append(step)
-                elif kind is EventType.SYSTEMIC_STOPPED:
-                    finish(i, e.date, f"stopped ({e.get('reason')})", e.get("reason") == "progression")
-                elif kind is EventType.SURGERY:
-                    finish(i, e.date, "surgery")
-                elif kind is EventType.PROGRESSION or (
-                        kind is EventType.REASSESSMENT and e.get("response") == "PD"):
-                    finish(i, e.date, "progression", True)
-                elif kind in CLOSING_EVENTS or kind is EventType.RECURRENCE:
-                    finish(i, e.date, kind.value)
-            if step.to_phase in _ENDS_PREOP:
-                finish(i, step.date, f"entered {step.to_phase.value}")
-        finish(None, None, None)
-        return lines
-
-
-@dataclass
-class _OpenLine:
-    start: date
-    starts: list[PathwayStep]
-    episode: int
+    def regimens_given(self, *intents: Intent) -> list[tuple[int, RegimenChange, TherapyLine]]:
+        """Every regimen begun (a line's start, a switch, a change on resumption) in lines of
+        these intents, with its step index."""
+        return [(self.index_of[change.seq], change, line) for line in self.lines(*intents)
+                for change in line.regimens if change.seq in self.index_of]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -271,7 +216,6 @@ def reassess_interval(r: Reading) -> Verdict:
     findings: list[Finding] = []
     eligible = False
     grace = r.settings.reminder_grace_days
-    reassessments = {e.date: e for _, _, e in r.events(EventType.REASSESSMENT)}
     for reminder in r.outcome.reminders:
         if reminder.kind is not ReminderKind.REASSESSMENT_DUE:
             continue
@@ -284,7 +228,7 @@ def reassess_interval(r: Reading) -> Verdict:
                     reminder.resolved_on,
                     f"The resectability reassessment due {_day(reminder.due_on)} came on "
                     f"{_day(reminder.resolved_on)}, {days} days after it was due (grace {grace} days).",
-                    reassessments.get(reminder.resolved_on), reminder.due_on))
+                    r.event(reminder.closed_by), reminder.due_on))
             continue
         ended = reminder.cancelled_on is not None and reminder.cancelled_on <= r.as_of
         until = reminder.cancelled_on if ended and reminder.cancelled_on else r.as_of
@@ -301,63 +245,69 @@ def reassess_interval(r: Reading) -> Verdict:
     return Verdict(eligible, tuple(findings))
 
 
+def perioperative_end(r: Reading, episode: Episode) -> tuple[date, ClinicalEvent | None, str | None,
+                                                              TherapyLine | None] | None:
+    """When the episode's perioperative chemotherapy ended, if it is judged at all: (the day, the
+    entry that ended it, why, the last post-operative line). Judged: a curative episode (its liver
+    surgery complete, not R2, contract §7.7) with chemotherapy before or after the operation,
+    once its last post-operative chemotherapy line ended by a stop (other than for progression)
+    or an MDT decision (§7.3), whatever the phase; or, with no post-operative chemotherapy, when
+    the patient entered surveillance after the operation. Ended by disease, a recurrence or
+    closure, it is not judged."""
+    if not episode.curative_by_resection:
+        return None
+    postop = [line for line in episode.lines_of(Intent.POSTOP) if line.chemotherapy]
+    if postop:
+        last = postop[-1]
+        if last.ended_on is None or last.ended_on > r.as_of:
+            return None  # still on post-operative therapy
+        if last.ending is LineEnd.DECISION:
+            return last.ended_on, r.event(last.ended_by), "an MDT decision", last
+        if last.ending is LineEnd.STOPPED and last.stop_reason != "progression":
+            return last.ended_on, r.event(last.ended_by), last.stop_reason, last
+        return None
+    operation = episode.completing_operation
+    if not episode.preop_chemotherapy or operation is None:
+        return None  # no perioperative chemotherapy (immunotherapy then surgery, seed:7)
+    after = r.index_of.get(operation.seq, len(r.steps))
+    for step in r.steps[after + 1:]:
+        if step.episode != episode.index:
+            break
+        if step.to_phase is Phase.SURVEILLANCE:
+            return step.date, step.event, None, None
+    return None
+
+
 def total_six_months(r: Reading) -> Verdict:
-    """Per curative episode with liver surgery, once its perioperative therapy has ended."""
+    """Per curative episode, once its perioperative chemotherapy has ended: the same day counts
+    (``Episode.perioperative_chemotherapy_days``) as the ``total_chemo_check`` reminder's."""
     s = r.settings
     target, tolerance = s.total_chemo_target_days, s.total_chemo_tolerance_days
     findings: list[Finding] = []
     eligible = False
-    for episode in sorted(set(r.episode_of)):
-        in_episode = [i for i, ep in enumerate(r.episode_of) if ep == episode]
-        surgeries = [i for i, _, _ in r.liver_surgeries() if i in in_episode]
-        if not surgeries:
+    for episode in r.episodes:
+        ended = perioperative_end(r, episode)
+        if ended is None:
             continue
-        lines = [ln for ln in r.preop_lines if ln.episode == episode]
-        if any(ln.end is None for ln in lines):
-            continue
-        preop_days = sum((ln.end - ln.start).days for ln in lines if ln.end is not None)
-        postop_start = next((i for i in in_episode if r.steps[i].therapy_intent == POSTOP), None)
-        end: tuple[int, date, str | None] | None = None
-        if postop_start is not None:
-            for i in in_episode:
-                step = r.steps[i]
-                if i > postop_start and step.event is not None \
-                        and step.event.type is EventType.SYSTEMIC_STOPPED \
-                        and step.from_phase is Phase.ADJUVANT:
-                    end = (i, step.date, step.event.get("reason"))
-                    break
-            if end is None or end[2] == "progression":
-                continue  # still on post-operative therapy, or ended by disease: not judged
-            postop_days = (end[1] - r.steps[postop_start].date).days
-        else:
-            if preop_days == 0 or all(st.event is not None and st.event.get("regimen") == "IMMUNOTHERAPY"
-                                      for ln in lines for st in ln.starts):
-                # no perioperative therapy at all, or immunotherapy then surgery (seed:7): the
-                # 6-month chemotherapy total does not apply
-                continue
-            after_surgery = [i for i in in_episode if i > surgeries[0]
-                             and r.steps[i].to_phase is Phase.SURVEILLANCE]
-            if not after_surgery:
-                continue
-            end = (after_surgery[0], r.steps[after_surgery[0]].date, None)
-            postop_days = 0
         eligible = True
-        total = preop_days + postop_days
+        day, event, why, line = ended
+        total = episode.perioperative_chemotherapy_days(day)
         if abs(total - target) <= tolerance:
             continue
-        reminder = next((m for m in r.outcome.reminders
-                         if m.kind is ReminderKind.TOTAL_CHEMO_CHECK and postop_start is not None
-                         and m.anchor_on == r.steps[postop_start].date), None)
+        preop = episode.preop_chemotherapy_days(day)
+        reminder = next((m for m in r.outcome.reminders if line is not None
+                         and m.key == (ReminderKind.TOTAL_CHEMO_CHECK.value, line.opened_by)), None)
         how = "short of" if total < target else "beyond"
-        stop = f", stopped for {str(end[2]).replace('_', ' ')}" if end[2] else ", no post-operative therapy"
+        ending = (f", ended by {why}" if why == "an MDT decision" else
+                  f", stopped for {why.replace('_', ' ')}" if why else ", no post-operative therapy")
+        explained = (f"therapy stopped for {why.replace('_', ' ')}" if why in EXPLAINING_STOP_REASONS
+                     else "therapy ended by an MDT decision" if why == "an MDT decision" else None)
         findings.append(Finding(
-            end[1],
-            f"Perioperative therapy totalled {total} days ({preop_days} pre-operative + {postop_days} "
-            f"post-operative{stop}), {abs(total - target)} days {how} the {target}-day target "
-            f"(tolerance {tolerance} days).",
-            r.steps[end[0]].event, reminder.due_on if reminder else None,
-            f"therapy stopped for {end[2].replace('_', ' ')}" if end[2] in EXPLAINING_STOP_REASONS
-            else None))
+            day,
+            f"Perioperative chemotherapy totalled {total} days ({preop} pre-operative + "
+            f"{total - preop} post-operative{ending}), {abs(total - target)} days {how} the "
+            f"{target}-day target (tolerance {tolerance} days).",
+            event, reminder.due_on_at(day) if reminder else None, explained))
     return Verdict(eligible, tuple(findings))
 
 
@@ -381,11 +331,11 @@ def conversion_regimen(r: Reading) -> Verdict:
         return Verdict(False)
     findings: list[Finding] = []
     eligible = False
-    for i, _, e in r.preop_starts():
+    for i, change, _ in r.regimens_given(Intent.PREOP):
         if r.resectable_before(i) is not False:
             continue
         eligible = True
-        regimen, biologic = e.get("regimen"), e.get("biologic") or "none"
+        regimen, biologic = change.regimen, change.biologic or "none"
         given = f"{regimen}" + (f" + {biologic.replace('_', '-')}" if biologic != "none" else "")
         problems = []
         if biologic == "anti_egfr":
@@ -397,8 +347,8 @@ def conversion_regimen(r: Reading) -> Verdict:
         elif not mutant and regimen not in TRIPLET_REGIMENS:
             problems.append("right-sided wild-type disease calls for triplet chemotherapy (seed:11)")
         if problems:
-            findings.append(Finding(e.date, f"Conversion therapy {given}: " + "; ".join(problems) + ".",
-                                    e))
+            findings.append(Finding(change.on, f"Conversion therapy {given}: " + "; ".join(problems)
+                                    + ".", r.event(change.seq)))
     return Verdict(eligible, tuple(findings))
 
 
@@ -408,51 +358,59 @@ def folfox_after_failure(r: Reading) -> Verdict:
     # seed:34 speaks of perioperative FOLFOX: salvage lines (oxaliplatin reintroduction after
     # progression) are the MDT's call and are not counted
     # ... and of the presentation that followed the adjuvant oxaliplatin, not a later recurrence
-    starts = [(s, e) for i, s, e in r.events(EventType.SYSTEMIC_STARTED)
-              if s.therapy_intent in (PREOP, POSTOP) and r.episode_of[i] == 0]
+    starts = [(change, line) for _, change, line in r.regimens_given(Intent.PREOP, Intent.POSTOP)
+              if line.episode == 0]
     findings = tuple(
-        Finding(e.date, f"{e.get('regimen')} started as {s.therapy_intent} therapy although adjuvant "
-                        f"oxaliplatin failed within 12 months; FOLFIRI is advised instead (seed:34).", e)
-        for s, e in starts if e.get("regimen") in OXALIPLATIN_REGIMENS)
+        Finding(change.on, f"{change.regimen} given as {line.intent} therapy although adjuvant "
+                           f"oxaliplatin failed within 12 months; FOLFIRI is advised instead "
+                           f"(seed:34).", r.event(change.seq))
+        for change, line in starts if change.regimen in OXALIPLATIN_REGIMENS)
     return Verdict(bool(starts), findings)
 
 
 def dmmr_immunotherapy(r: Reading) -> Verdict:
     if r.profile.biomarkers.mmr != "dMMR":
         return Verdict(False)
-    starts = [(i, e) for i, _, e in r.preop_starts() if r.resectable_before(i) is True]
+    starts = [change for i, change, _ in r.regimens_given(Intent.PREOP)
+              if r.resectable_before(i) is True]
     findings = tuple(
-        Finding(e.date, f"Resectable dMMR disease: pre-operative {e.get('regimen')} given instead of "
-                        f"immunotherapy (seed:7).", e)
-        for _, e in starts if e.get("regimen") != "IMMUNOTHERAPY")
+        Finding(change.on, f"Resectable dMMR disease: pre-operative {change.regimen} given instead "
+                           f"of immunotherapy (seed:7).", r.event(change.seq))
+        for change in starts if change.chemotherapy)
     return Verdict(bool(starts), findings)
 
 
 def resection_after_progression(r: Reading) -> Verdict:
-    """Liver surgery after progression during pre-operative therapy, without a resectable
-    judgement (reassessment or MDT review) recorded in between."""
-    progressions = [ln for ln in r.preop_lines if ln.progressed and ln.end_index is not None]
+    """Liver surgery after progression during pre-operative therapy (as the fold recorded it,
+    contract §7.2: a primary resection does not end that therapy), in the same episode, without
+    a resectable judgement (reassessment or MDT review) recorded in between."""
     findings: list[Finding] = []
-    for line in progressions:
-        after = line.end_index or 0
-        for i, _, e in r.liver_surgeries():
-            if i <= after:
-                continue
-            cleared = any(s.event is not None and s.event.type in (EventType.REASSESSMENT,
-                                                                    EventType.MDT_REVIEW)
-                          and s.event.get("resectable") is True for s in r.steps[after + 1:i])
-            if not cleared:
-                findings.append(Finding(
-                    e.date, f"Liver surgery on {_day(e.date)} after progression on pre-operative "
-                            f"therapy ({_day(line.end or e.date)}) with no resectable reassessment "
-                            f"in between (seed:33).", e))
-            break
-    return Verdict(bool(progressions), tuple(findings))
+    eligible = False
+    for episode in r.episodes:
+        progressed_at = sorted(r.index_of[p.seq] for p in episode.progressions if p.seq in r.index_of)
+        if not progressed_at:
+            continue
+        eligible = True
+        operation = next(((i, e) for i, _, e in r.liver_surgeries()
+                          if i > progressed_at[0] and r.episode_of[i] == episode.index), None)
+        if operation is None:
+            continue
+        i, e = operation
+        last = max(p for p in progressed_at if p < i)
+        cleared = any(s.event is not None and s.event.type in (EventType.REASSESSMENT,
+                                                                EventType.MDT_REVIEW)
+                      and s.event.get("resectable") is True for s in r.steps[last + 1:i])
+        if not cleared:
+            findings.append(Finding(
+                e.date, f"Liver surgery on {_day(e.date)} after progression on pre-operative "
+                        f"therapy ({_day(r.steps[last].date)}) with no resectable reassessment "
+                        f"in between (seed:33).", e))
+    return Verdict(eligible, tuple(findings))
 
 
 def complete_response(r: Reading) -> Verdict:
     """A CR at reassessment while the liver is not yet treated in the episode (seed:32)."""
-    if not r.preop_lines:
+    if not r.lines(Intent.PREOP):
         return Verdict(False)
     treated: set[int] = set()
     findings: list[Finding] = []
@@ -489,7 +447,7 @@ def small_not_upfront(r: Reading) -> Verdict:
             continue
         if r.resectable_before(i) is True:
             eligible = True
-            if e.type is EventType.SYSTEMIC_STARTED and step.therapy_intent == PREOP:
+            if e.type is EventType.SYSTEMIC_STARTED and step.therapy_intent is Intent.PREOP:
                 findings.append(Finding(e.date, f"Single resectable metastasis of {m.max_size_mm:g} mm: "
                                                 f"pre-operative {e.get('regimen')} instead of upfront "
                                                 f"surgery; it may disappear on chemotherapy (seed:8).",
@@ -552,8 +510,8 @@ def r1_no_chemo(r: Reading) -> Verdict:
     findings: list[Finding] = []
     eligible = False
     for i, _, e in r.liver_surgeries():
-        if e.get("margin") != "R1":
-            continue
+        if e.get("margin") != "R1" or e.get("stage") == 1:
+            continue  # of two stages, the second's margin counts (contract §7.6)
         judgeable, late, started = _window_check(
             r, e, i, weeks * 7, lambda x: x.type is EventType.SYSTEMIC_STARTED)
         eligible = eligible or judgeable
@@ -636,10 +594,12 @@ CHECKS: tuple[Check, ...] = (
           reminder_kind=ReminderKind.REASSESSMENT_DUE.value,
           dates_as="the late reassessment's day; when missing, the first overdue day (due + grace + 1)"),
     Check("A-TOTAL-6M", 14, "Six months of perioperative chemotherapy in total",
-          "curative episodes with liver surgery and perioperative therapy whose therapy has ended "
-          "(post-operative therapy stopped other than for progression, or surveillance without it "
-          "after pre-operative chemotherapy)",
-          "pre-operative + post-operative days differ from the target by more than the tolerance",
+          "curative episodes (liver surgery complete, not R2) with perioperative chemotherapy whose "
+          "therapy has ended: the last post-operative chemotherapy line stopped other than for "
+          "progression, or ended by an MDT decision, in whatever phase; or surveillance without "
+          "post-operative chemotherapy after pre-operative chemotherapy",
+          "pre-operative + post-operative chemotherapy days (days on hold and immunotherapy left "
+          "out) differ from the target by more than the tolerance",
           (TARGET, TOLERANCE), total_six_months, reminder_kind=ReminderKind.TOTAL_CHEMO_CHECK.value,
           dates_as="the day the perioperative therapy ended"),
     Check("A-CONVERSION-REGIMEN", 12, "Conversion regimen matches tumour biology and side",
@@ -676,8 +636,9 @@ CHECKS: tuple[Check, ...] = (
           "a simultaneous resection was done and ECOG is recorded", "ECOG >= 2", (), simultaneous_unfit,
           dates_as="the day of the operation"),
     Check("A-R1-NO-CHEMO", 35, "Post-operative therapy after an R1 liver resection",
-          "R1 liver resections whose window has passed, or with therapy started (closure inside the "
-          "window excludes)", "no systemic therapy started within the window after the operation",
+          "R1 liver resections (of two stages, the second) whose window has passed, or with "
+          "therapy started (closure inside the window excludes)",
+          "no systemic therapy started within the window after the operation",
           ("r1_chemo_window_weeks",), r1_no_chemo, reminder_kind="r1_postop_therapy",
           dates_as="the late start's day; when missing, the first day after the window"),
     Check("A-RECURRENCE-NO-MDT", 37, "MDT review after recurrence",

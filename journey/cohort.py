@@ -29,9 +29,11 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
 
-from journey.adherence import CHECKS, RULESET_VERSION, PatientAdherence, Reading
+from journey.adherence import CHECKS, PatientAdherence, Reading
 from journey.course import JourneyOutcome
 from journey.events import CLOSING_EVENTS, LIVER_PROCEDURES, EventType
+from journey.guideline import RULESET_VERSION
+from journey.treatment import Intent
 
 TIMINGS = ("synchronous", "metachronous")
 GROUPS = ("all", *TIMINGS)
@@ -63,6 +65,22 @@ class JourneySummary:
     #: disease-free interval after the first liver operation: (days, recurred); recurred False =
     #: censored at closure or as_of
     dfi: tuple[int, bool] | None = None
+    #: lines of systemic therapy given (contract §7.4: the audit counts holds beside them)
+    lines: int = 0
+    #: for each line that was held, its days on hold (up to as_of while a hold runs)
+    held_days: tuple[int, ...] = ()
+
+    def as_list(self) -> list[Any]:
+        """The numbers as a compact JSON-ready list (stored with the day's verdict)."""
+        return [self.detection_to_mdt, self.detection_to_treatment, self.detection_to_surgery,
+                list(self.reassessment_intervals), list(self.dfi) if self.dfi is not None else None,
+                self.lines, list(self.held_days)]
+
+    @classmethod
+    def from_list(cls, values: list[Any]) -> JourneySummary:
+        mdt, treatment, surgery, intervals, dfi, lines, held = values
+        return cls(mdt, treatment, surgery, tuple(intervals),
+                   (dfi[0], dfi[1]) if dfi is not None else None, lines, tuple(held))
 
 
 def summarize(outcome: JourneyOutcome) -> JourneySummary:
@@ -84,10 +102,12 @@ def summarize(outcome: JourneyOutcome) -> JourneySummary:
 
     intervals: list[int] = []
     reassessments = [e.date for _, _, e in r.events(EventType.REASSESSMENT)]
-    for line in r.preop_lines:
-        end = line.end or r.as_of
-        points = [line.start, *(d for d in reassessments if line.start < d <= end)]
+    for line in r.lines(Intent.PREOP):
+        end = line.end_on(r.as_of)
+        points = [line.started_on, *(d for d in reassessments if line.started_on < d <= end)]
         intervals.extend((b - a).days for a, b in pairwise(points))
+    lines = r.lines(*Intent)
+    held = tuple(line.held_days(r.as_of) for line in lines if line.holds)
 
     dfi: tuple[int, bool] | None = None
     surgeries = r.liver_surgeries()
@@ -99,7 +119,7 @@ def summarize(outcome: JourneyOutcome) -> JourneySummary:
         else:
             closed = next((e.date for i, _, e in r.events(*CLOSING_EVENTS) if i > index), None)
             dfi = (((closed or r.as_of) - operation.date).days, False)
-    return JourneySummary(mdt, treatment, surgery, tuple(intervals), dfi)
+    return JourneySummary(mdt, treatment, surgery, tuple(intervals), dfi, len(lines), held)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -196,6 +216,8 @@ def _count_summary(groups: tuple[_Group, ...], s: JourneySummary) -> None:
             group.reassessment_days.update(s.reassessment_intervals)
         if s.dfi is not None:
             group.dfi[s.dfi] += 1
+        group.lines += s.lines
+        group.held_days.update(s.held_days)
 
 
 @dataclass
@@ -216,6 +238,9 @@ class _Group:
     intervals: dict[str, Counter[int]] = field(default_factory=lambda: {k: Counter() for k in INTERVALS})
     reassessment_days: Counter[int] = field(default_factory=Counter)
     dfi: Counter[tuple[int, bool]] = field(default_factory=Counter)
+    lines: int = 0
+    #: days on hold of each held line (a histogram)
+    held_days: Counter[int] = field(default_factory=Counter)
 
 
 class CohortAudit:
@@ -335,6 +360,7 @@ class CohortAudit:
                                            if k != "histogram"},
             "dfi_after_liver_surgery": {
                 t: {k: v for k, v in measures["dfi"][t].items() if k != "curve"} for t in TIMINGS},
+            "holds": measures["holds"],
         }
 
     def measures(self, suppress_below: int = 5) -> dict[str, Any]:
@@ -364,7 +390,19 @@ class CohortAudit:
                       "median_days": median,
                       "median_months": round(median / DAYS_PER_MONTH, 1) if median is not None else None,
                       "seed_median_months": SEED_DFI_MEDIAN_MONTHS[t]}
-        return {"intervals": intervals, "reassessment": reassessment, "dfi": dfi}
+        return {"intervals": intervals, "reassessment": reassessment, "dfi": dfi,
+                "holds": {g: self._holds(self.groups[g], suppress_below) for g in GROUPS}}
+
+    @staticmethod
+    def _holds(group: _Group, suppress_below: int) -> dict[str, Any]:
+        """Lines of therapy held and resumed (contract §7.4): how many, and how long."""
+        held = sum(group.held_days.values())
+        if 0 < held < suppress_below:
+            return {"lines": group.lines, "held_lines": None, "share": None,
+                    "median_days_held": None, "suppressed": True}
+        return {"lines": group.lines, "held_lines": held,
+                "share": round(held / group.lines, 4) if group.lines else None,
+                "median_days_held": quantile(group.held_days, 0.5), "suppressed": False}
 
 
 def audit_outcomes(outcomes: Iterable[tuple[JourneyOutcome, PatientAdherence]]) -> CohortAudit:

@@ -1,19 +1,25 @@
 """Following a patient's journey: the event history, applied in clinical-date order, moves the
-pathway machine, opens and closes reminders, and fires the timed transitions on their own dates.
+pathway machine, records the treatment (``journey.treatment``), opens and closes reminders, and
+fires the timed transitions on their own dates.
 
 :func:`follow_journey` is the one fold. ``journey replay``, recording an event, the scheduler's
 sweep and ``journey verify`` all call it, so a backdated entry gives the same result as one
 entered on time, and the stored phase can always be proved against the log.
+
+Each entry has a ``seq`` (its place in the file, or its recording order): it orders entries of one
+date, and it names the entry that opened or closed a reminder (contract §7.1).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 
 from journey.errors import ImpossibleEntry, OffPathway
 from journey.events import (
+    CLOSING_EVENTS,
+    EMBOLISATION,
     EVENT_SPECS,
     LIVER_PROCEDURES,
     PRIMARY_PROCEDURES,
@@ -24,13 +30,9 @@ from journey.events import (
 from journey.pathway import (
     OFF_PATHWAY_HINTS,
     PHASE_MEANING,
-    POSTOP,
-    PREOP,
     REASSESSMENT_FALLS_DUE,
-    SALVAGE_INTENT,
     Journey,
     Phase,
-    Therapy,
     take_step,
 )
 from journey.profile import PatientProfile
@@ -38,16 +40,35 @@ from journey.reminders import (
     Reminder,
     ReminderKind,
     ReminderStatus,
+    hold_review,
+    mdt_after_r2,
     next_reassessment,
     r1_postop_therapy,
     recurrence_mdt,
+    second_stage_due,
     status_on,
     total_chemo_check,
 )
 from journey.settings import DEFAULT_SETTINGS, PathwaySettings
+from journey.treatment import (
+    Course,
+    Episode,
+    EpisodeStart,
+    Hold,
+    Intent,
+    LineEnd,
+    LiverOperation,
+    Progression,
+    RegimenChange,
+    TherapyLine,
+)
 
-#: phases that end pre-operative therapy when entered (contract §4: progression, closure)
-ENDS_PREOP = (Phase.SALVAGE, Phase.CLOSED, Phase.RECURRENCE, Phase.SURVEILLANCE)
+K = ReminderKind
+
+#: the version of the fold's rules (pathway, treatment record, reminder policy). Stored with each
+#: patient's derived phase and reminders: a patient derived under another version is re-derived
+#: from the log (the log itself never changes).
+PATHWAY_VERSION = "2026.12-1"
 
 
 @dataclass(frozen=True)
@@ -60,7 +81,10 @@ class PathwayStep:
     to_phase: Phase
     event: ClinicalEvent | None = None
     overridden: bool = False
-    therapy_intent: str | None = None  # for systemic_started: pre-operative, post-operative...
+    #: for systemic_started: the intent of the line it began or joined
+    therapy_intent: Intent | None = None
+    #: the episode the step belongs to (a recurrence or a return begins a new one)
+    episode: int = 0
 
     @property
     def by_clock(self) -> bool:
@@ -103,6 +127,10 @@ class JourneyOutcome:
     journey: Journey
 
     @property
+    def course(self) -> Course:
+        return self.journey.course
+
+    @property
     def events(self) -> list[ClinicalEvent]:
         """The accepted events, in the order they were applied."""
         return [s.event for s in self.steps if s.event is not None]
@@ -117,30 +145,37 @@ class JourneyOutcome:
         return [(r, self.status(r)) for r in self.reminders]
 
 
-@dataclass
-class _Episode:
-    """Pre-operative time of the current curative episode."""
-
-    preop_days: int = 0
-    preop_since: date | None = None
-    open_reassessment: tuple[str, date] | None = None
-    open_total_check: tuple[str, date] | None = None
-
-
 class _Fold:
     def __init__(self, profile: PatientProfile, as_of: date, settings: PathwaySettings) -> None:
         self.profile = profile
         self.as_of = as_of
         self.settings = settings
         self.journey = Journey()
-        self.journey.course.primary_removed = profile.primary.resected_on is not None
+        self.course = self.journey.course
+        self.course.primary_removed = profile.primary.resected_on is not None
         self.steps: list[PathwayStep] = []
         self.refusals: list[Refusal] = []
-        self.reminders: dict[tuple[str, date], Reminder] = {}
-        self.episode = _Episode()
-        self.line_awaiting_stop = False
-        #: reminders for what the audit also checks, awaited across episodes: kind -> key
-        self.follow_ups: dict[ReminderKind, tuple[str, date]] = {}
+        #: every reminder ever opened, by its identity (kind, opening entry)
+        self.reminders: dict[tuple[str, int], Reminder] = {}
+        #: the open reminder of each kind (at most one of each is awaited at a time)
+        self.open: dict[ReminderKind, tuple[str, int]] = {}
+        self.handlers: dict[EventType, Callable[[ClinicalEvent, Phase], Intent | None]] = {
+            EventType.MDT_REVIEW: self.mdt_review,
+            EventType.SYSTEMIC_STARTED: self.systemic_started,
+            EventType.SYSTEMIC_STOPPED: self.systemic_stopped,
+            EventType.SYSTEMIC_PAUSED: self.systemic_paused,
+            EventType.SYSTEMIC_RESUMED: self.systemic_resumed,
+            EventType.REASSESSMENT: self.reassessment,
+            EventType.SURGERY: self.surgery,
+            EventType.PROGRESSION: self.progression,
+            EventType.RECURRENCE: self.recurrence,
+            EventType.RETURNED: self.returned,
+            **{kind: self.closure for kind in CLOSING_EVENTS},
+        }
+
+    @property
+    def episode(self) -> Episode:
+        return self.course.episode
 
     # -- the clock ---------------------------------------------------------------------------
     def clock_until(self, day: date) -> None:
@@ -149,7 +184,7 @@ class _Fold:
         The patient is in ``reassessment`` from the due date until a reassessment is recorded
         (contract §2): one who left neoadjuvant meanwhile (cleared for surgery, then judged
         unresectable again) returns to reassessment, since the reminder is still open."""
-        key = self.episode.open_reassessment
+        key = self.open.get(K.REASSESSMENT_DUE)
         if key is None:
             return
         reminder = self.reminders[key]
@@ -159,7 +194,8 @@ class _Fold:
         when = max(reminder.due_on, last)
         before = self.journey.phase
         if take_step(self.journey, REASSESSMENT_FALLS_DUE):
-            self.steps.append(PathwayStep(when, REASSESSMENT_FALLS_DUE, before, self.journey.phase))
+            self.steps.append(PathwayStep(when, REASSESSMENT_FALLS_DUE, before, self.journey.phase,
+                                          episode=self.episode.index))
 
     # -- one entry ---------------------------------------------------------------------------
     def apply(self, event: ClinicalEvent) -> None:
@@ -177,13 +213,14 @@ class _Fold:
             self.refusals.append(Refusal(event.seq, event.type.value, refusal.message,
                                          isinstance(refusal, ImpossibleEntry)))
             return
-        intent = self.follow_course(event, before)
+        intent = self.handlers.get(event.type, self.nothing)(event, before)
+        self.after_phase(event)
         self.steps.append(PathwayStep(event.date, event.type.value, before, self.journey.phase,
-                                      event, overridden, intent))
+                                      event, overridden, intent, self.episode.index))
 
     def check_possible(self, event: ClinicalEvent) -> None:
         label = EVENT_SPECS[event.type].label
-        course = self.journey.course
+        course = self.course
         day = event.date.isoformat()
         if event.date > self.as_of:
             raise ImpossibleEntry(f"The {label} is dated {day}, after {self.as_of.isoformat()} "
@@ -195,165 +232,290 @@ class _Fold:
         if course.died_on is not None:
             raise ImpossibleEntry(f"The patient died on {course.died_on.isoformat()}; nothing can "
                                   f"be recorded after death.")
-        if (event.type is EventType.SYSTEMIC_STOPPED and course.therapy is None
-                and not self.line_awaiting_stop):
+        closed = self.journey.phase is Phase.CLOSED
+        if closed and event.type is not EventType.RETURNED:
+            closing = EVENT_SPECS[EventType(course.closed_with)].label if course.closed_with else "closed"
+            raise ImpossibleEntry(
+                f"The journey was closed ({closing}): nothing more can be recorded, with or "
+                f"without an override. If the patient is back in this centre's care, record "
+                f"their return first.")
+        if event.type is EventType.RETURNED and not closed:
+            raise ImpossibleEntry(
+                f"The patient is in this centre's care ({self.journey.phase.value}): a return is "
+                f"recorded only after a transfer or a loss to follow-up.")
+        if (event.type is EventType.SYSTEMIC_STOPPED and course.line is None
+                and not course.awaiting_stop):
             raise ImpossibleEntry("No systemic therapy is running to stop; record when it started "
                                   "first.")
-        if (event.type is EventType.SURGERY and event.get("procedure") in PRIMARY_PROCEDURES
-                and course.primary_removed):
+        if event.type is EventType.SURGERY:
+            self.check_operation(event)
+
+    def check_operation(self, event: ClinicalEvent) -> None:
+        procedure = event.get("procedure")
+        if procedure in PRIMARY_PROCEDURES and self.course.primary_removed:
             raise ImpossibleEntry("The primary tumour has already been removed; record a liver "
                                   "operation instead, or check the procedure.")
+        if event.get("stage") is not None and procedure not in LIVER_PROCEDURES:
+            raise ImpossibleEntry(
+                f"Only a liver operation has stages; a {procedure.replace('_', ' ')} is recorded "
+                f"without one.")
+        if procedure == EMBOLISATION and event.get("margin") is not None:
+            raise ImpossibleEntry("A portal vein embolisation removes no tissue and has no margin; "
+                                  "record it without one.")
 
     def off_pathway_reason(self, event: ClinicalEvent) -> str:
         label = EVENT_SPECS[event.type].label
         phase = self.journey.phase
-        course = self.journey.course
-        if phase is Phase.CLOSED:
-            where = f"the journey was closed ({course.closed_by})"
+        where = f"the patient is in {phase.value} ({PHASE_MEANING[phase]})"
+        if event.type is EventType.SURGERY and event.get("stage") == 2:
+            text = (f"A second-stage liver operation cannot be recorded while {where}: no first "
+                    f"stage is recorded in this episode. Record the first stage first.")
         else:
-            where = f"the patient is in {phase.value} ({PHASE_MEANING[phase]})"
-        # the hints advise what to record instead in follow-up; after closure they would send the
-        # nurse to an entry that is refused as well
-        hint = "" if phase is Phase.CLOSED else OFF_PATHWAY_HINTS.get(event.type.value, "")
-        text = f"{with_article(label)} cannot be recorded while {where}."
-        if hint:
-            text += " " + hint
+            text = f"{with_article(label)} cannot be recorded while {where}."
+            hint = OFF_PATHWAY_HINTS.get(event.type.value, "")
+            if hint:
+                text += " " + hint
         return text + " If the team decided this on purpose, record it with an override reason."
 
-    # -- what the step means for the course and the reminders --------------------------------
-    def follow_course(self, event: ClinicalEvent, before: Phase) -> str | None:
-        course, ep, after = self.journey.course, self.episode, self.journey.phase
-        day = event.date
-        intent: str | None = None
-        kind = event.type
-        if kind is EventType.SYSTEMIC_STARTED:
-            intent = self.therapy_intent(before, after)
-            running = course.therapy
-            if running is not None and running.intent == intent:
-                course.therapy = Therapy(event.get("regimen"), event.get("biologic"),
-                                         running.started_on, intent)
-            else:
-                self.end_therapy(day, stopped=True)
-                course.therapy = Therapy(event.get("regimen"), event.get("biologic"), day, intent)
-                if intent == PREOP:
-                    ep.preop_since = day
-                    if ep.open_reassessment is None:
-                        self.open(next_reassessment(day, self.settings), "reassessment")
-                elif intent == POSTOP and ep.open_total_check is None:
-                    self.open(total_chemo_check(day, ep.preop_days, self.settings), "total")
-            self.line_awaiting_stop = False
-        elif kind is EventType.SYSTEMIC_STOPPED:
-            self.end_therapy(day, stopped=True)
-            self.line_awaiting_stop = False
-        elif kind is EventType.REASSESSMENT:
-            if ep.open_reassessment is not None:
-                self.close(ep.open_reassessment, day, resolved=True)
-                ep.open_reassessment = None
-            if event.get("response") == "PD":
-                self.end_preop(day)
-            elif course.on_preop_therapy:
-                self.open(next_reassessment(day, self.settings), "reassessment")
-        elif kind is EventType.SURGERY:
-            procedure = event.get("procedure")
-            if procedure in LIVER_PROCEDURES:
-                # the episode's liver operation ends pre-operative therapy (contract §4); removing
-                # the primary during conversion therapy pauses it but the reassessments go on
-                self.end_preop(day)
-                course.liver_treated_in_episode = True
-                course.liver_treated_ever = True
-            if procedure in PRIMARY_PROCEDURES:
-                course.primary_removed = True
-        elif kind is EventType.PROGRESSION:
-            self.end_preop(day)
-        elif kind is EventType.RECURRENCE:
-            self.end_therapy(day, stopped=False)
-            self.episode = _Episode()
-            course.liver_treated_in_episode = False
-        elif kind in (EventType.DEATH, EventType.TRANSFER, EventType.LOST_TO_FOLLOW_UP):
-            self.end_therapy(day, stopped=False)
-            course.closed_by = EVENT_SPECS[kind].label
-            if kind is EventType.DEATH:
-                course.died_on = day
-        self.follow_up(event, after)
-        if after in ENDS_PREOP:
-            self.end_preop(day)
-        if after in (Phase.CLOSED, Phase.RECURRENCE, Phase.SALVAGE) and ep.open_total_check:
-            self.close(ep.open_total_check, day, resolved=False)
-            ep.open_total_check = None
+    # -- reminders ---------------------------------------------------------------------------
+    def open_reminder(self, reminder: Reminder) -> None:
+        """Await ``reminder``; one still open of the same kind is moot and cancelled."""
+        self.close(reminder.kind, reminder.anchor_on, resolved=False, by=reminder.opened_by)
+        self.reminders[reminder.key] = reminder
+        self.open[reminder.kind] = reminder.key
+
+    def close(self, kind: ReminderKind, day: date, resolved: bool, by: int | None) -> None:
+        key = self.open.pop(kind, None)
+        if key is None:
+            return
+        reminder = self.settle_hold(self.reminders[key], day)
+        self.reminders[key] = reminder.resolve(day, by) if resolved and by is not None \
+            else reminder.cancel(day, by)
+
+    def settle_hold(self, reminder: Reminder, day: date) -> Reminder:
+        """The held days up to ``day`` become part of the due date; it stands still again."""
+        if reminder.held_since is None:
+            return reminder
+        return replace(reminder, due_on=reminder.due_on_at(day), held_since=None)
+
+    def hold_total_check(self, day: date) -> None:
+        key = self.open.get(K.TOTAL_CHEMO_CHECK)
+        if key is not None and self.reminders[key].due_on > day:
+            self.reminders[key] = replace(self.reminders[key], held_since=day)
+
+    def release_total_check(self, day: date) -> None:
+        key = self.open.get(K.TOTAL_CHEMO_CHECK)
+        if key is not None:
+            self.reminders[key] = self.settle_hold(self.reminders[key], day)
+
+    # -- lines of therapy --------------------------------------------------------------------
+    def intent_of_new_line(self) -> Intent:
+        """Judged by the course, never by the first row that matched (contract §7.10)."""
+        if self.journey.phase is Phase.SALVAGE:
+            return Intent.SALVAGE
+        if self.episode.between_stages:
+            return Intent.INTERVAL
+        if self.episode.liver_surgery_complete:
+            return Intent.POSTOP
+        return Intent.PREOP
+
+    def begin_line(self, event: ClinicalEvent, intent: Intent, continued: bool = False,
+                   regimen: str | None = None, biologic: str | None = None) -> TherapyLine:
+        change = RegimenChange(event.date, regimen or event.get("regimen"),
+                               biologic if continued else event.get("biologic"), event.seq)
+        line = TherapyLine(event.seq, event.date, intent, self.episode.index, [change],
+                           continued=continued)
+        self.episode.lines.append(line)
+        self.course.line = line
+        self.course.awaiting_stop = False
+        self.episode.awaiting_liver_operation = False
+        if intent is Intent.PREOP:
+            self.open_reminder(next_reassessment(event.seq, event.date, self.settings))
+        elif intent is Intent.POSTOP and line.chemotherapy and self.episode.curative_by_resection:
+            given = self.episode.chemotherapy_days_before(line, event.date)
+            self.open_reminder(total_chemo_check(event.seq, event.date, given, self.settings))
+        return line
+
+    def end_line(self, day: date, ending: LineEnd, by: int | None, stop_reason: str | None = None,
+                 hold_resolved: bool = False) -> TherapyLine | None:
+        """The running line ends: its days stop counting, and what it alone awaited closes."""
+        line = self.course.line
+        if line is None:
+            return None
+        self.end_hold(line, day, resolved=hold_resolved, by=by)
+        line.ended_on, line.ending, line.ended_by, line.stop_reason = day, ending, by, stop_reason
+        self.course.line = None
+        self.course.awaiting_stop = ending is not LineEnd.STOPPED
+        if line.intent is Intent.PREOP:
+            self.close(K.REASSESSMENT_DUE, day, resolved=False, by=by)
+        if line.intent is Intent.POSTOP:
+            # the awaited event of the check is the therapy stopping (contract §3); ended any
+            # other way (a decision, progression, closure) it is cancelled (§7.3)
+            self.close(K.TOTAL_CHEMO_CHECK, day, resolved=ending is LineEnd.STOPPED, by=by)
+        return line
+
+    def end_hold(self, line: TherapyLine, day: date, resolved: bool, by: int | None) -> None:
+        if not line.held:
+            return
+        line.holds[-1].resumed_on = day
+        self.release_total_check(day)
+        self.close(K.HOLD_REVIEW, day, resolved=resolved, by=by)
+
+    def change_regimen(self, line: TherapyLine, event: ClinicalEvent) -> None:
+        regimen = event.get("regimen")
+        if regimen is None:
+            return
+        biologic = event.get("biologic") if event.type is EventType.SYSTEMIC_STARTED else line.biologic
+        line.regimens.append(RegimenChange(event.date, regimen, biologic, event.seq))
+
+    def end_preop_period(self, day: date, ending: LineEnd, by: int | None) -> None:
+        """Pre-operative therapy ends (the liver operation, progression, a decision, closure):
+        its days stop, its reassessment is no longer awaited."""
+        if self.course.on_preop_therapy:
+            self.end_line(day, ending, by)
+        self.episode.awaiting_liver_operation = False
+        self.close(K.REASSESSMENT_DUE, day, resolved=False, by=by)
+
+    # -- what each entry means for the course ------------------------------------------------
+    def nothing(self, event: ClinicalEvent, before: Phase) -> Intent | None:
+        return None
+
+    def mdt_review(self, event: ClinicalEvent, before: Phase) -> Intent | None:
+        for kind in (K.HOLD_REVIEW, K.MDT_AFTER_R2, K.RECURRENCE_MDT):
+            self.close(kind, event.date, resolved=True, by=event.seq)
+        if event.get("plan") in ("surveillance", "salvage"):
+            # a decision ends the running line on its date (contract §7.3)
+            self.end_line(event.date, LineEnd.DECISION, event.seq, hold_resolved=True)
+            self.end_preop_period(event.date, LineEnd.DECISION, event.seq)
+        return None
+
+    def systemic_started(self, event: ClinicalEvent, before: Phase) -> Intent | None:
+        self.close(K.R1_POSTOP_THERAPY, event.date, resolved=True, by=event.seq)
+        self.course.back_after_closure = False
+        intent = self.intent_of_new_line()
+        line = self.course.line
+        if line is not None and line.intent is intent:
+            # a change of regimen within the line (no stop): the line and its clock go on; a
+            # held line resumes with the new regimen
+            self.end_hold(line, event.date, resolved=True, by=event.seq)
+            self.change_regimen(line, event)
+            return intent
+        self.end_line(event.date, LineEnd.NEW_LINE, event.seq)
+        self.begin_line(event, intent)
         return intent
 
-    def follow_up(self, event: ClinicalEvent, after: Phase) -> None:
-        """Reminders beyond the contract's two: the MDT after a recurrence (seed:37) and
-        post-operative therapy after an R1 liver resection (seed:35)."""
-        day, kind = event.date, event.type
-        awaited = {EventType.MDT_REVIEW: ReminderKind.RECURRENCE_MDT,
-                   EventType.SYSTEMIC_STARTED: ReminderKind.R1_POSTOP_THERAPY}
-        if kind in awaited and awaited[kind] in self.follow_ups:
-            self.close(self.follow_ups.pop(awaited[kind]), day, resolved=True)
-        ends_r1 = after in (Phase.CLOSED, Phase.RECURRENCE, Phase.SALVAGE)
-        if ends_r1 and ReminderKind.R1_POSTOP_THERAPY in self.follow_ups:
-            self.close(self.follow_ups.pop(ReminderKind.R1_POSTOP_THERAPY), day, resolved=False)
-        if after is Phase.CLOSED and ReminderKind.RECURRENCE_MDT in self.follow_ups:
-            self.close(self.follow_ups.pop(ReminderKind.RECURRENCE_MDT), day, resolved=False)
-        if kind is EventType.RECURRENCE:
-            self.open_follow_up(recurrence_mdt(day, self.settings))
-        if (kind is EventType.SURGERY and event.get("procedure") in LIVER_PROCEDURES
-                and event.get("margin") == "R1" and not self.journey.course.on_therapy):
-            self.open_follow_up(r1_postop_therapy(day, self.settings))
+    def systemic_stopped(self, event: ClinicalEvent, before: Phase) -> Intent | None:
+        if event.get("reason") == "progression" and self.course.in_preop_period:
+            self.episode.progressions.append(Progression(event.seq, event.date))
+        line = self.end_line(event.date, LineEnd.STOPPED, event.seq, event.get("reason"),
+                             hold_resolved=True)
+        self.course.awaiting_stop = False
+        if line is not None and line.intent is Intent.PREOP and event.get("reason") in (
+                "surgery", "completed"):
+            self.episode.awaiting_liver_operation = True
+        return None
 
-    def open_follow_up(self, reminder: Reminder) -> None:
-        if reminder.kind in self.follow_ups:  # a second one replaces the first, which is moot
-            self.close(self.follow_ups.pop(reminder.kind), reminder.anchor_on, resolved=False)
-        self.reminders.setdefault(reminder.key, reminder)
-        self.follow_ups[reminder.kind] = reminder.key
+    def systemic_paused(self, event: ClinicalEvent, before: Phase) -> Intent | None:
+        line = self.course.line
+        if line is None or line.held:
+            return None  # recorded by override: nothing runs to hold
+        line.holds.append(Hold(event.date, str(event.get("reason")), event.seq))
+        self.open_reminder(hold_review(event.seq, event.date, self.settings))
+        if line.intent is Intent.POSTOP:
+            self.hold_total_check(event.date)
+        return None
 
-    @staticmethod
-    def therapy_intent(before: Phase, after: Phase) -> str:
-        if after is Phase.ADJUVANT:
-            return POSTOP
-        if after is Phase.SALVAGE or before is Phase.SALVAGE:
-            return SALVAGE_INTENT
-        return PREOP
+    def systemic_resumed(self, event: ClinicalEvent, before: Phase) -> Intent | None:
+        line = self.course.line
+        if line is None:
+            return None  # recorded by override: no line to resume
+        self.end_hold(line, event.date, resolved=True, by=event.seq)
+        self.change_regimen(line, event)
+        return None
 
-    def open(self, reminder: Reminder, slot: str) -> None:
-        self.reminders.setdefault(reminder.key, reminder)
-        if slot == "reassessment":
-            self.episode.open_reassessment = reminder.key
-        else:
-            self.episode.open_total_check = reminder.key
+    def reassessment(self, event: ClinicalEvent, before: Phase) -> Intent | None:
+        self.close(K.REASSESSMENT_DUE, event.date, resolved=True, by=event.seq)
+        if event.get("response") == "PD":
+            self.progression(event, before)
+        elif self.course.on_preop_therapy:
+            self.open_reminder(next_reassessment(event.seq, event.date, self.settings))
+        return None
 
-    def close(self, key: tuple[str, date], day: date, resolved: bool) -> None:
-        reminder = self.reminders[key]
-        self.reminders[key] = reminder.resolve(day) if resolved else reminder.cancel(day)
+    def progression(self, event: ClinicalEvent, before: Phase) -> Intent | None:
+        if self.course.in_preop_period:
+            self.episode.progressions.append(Progression(event.seq, event.date))
+        line = self.course.line
+        if line is not None and line.intent in (Intent.PREOP, Intent.POSTOP, Intent.INTERVAL):
+            # the curative line ends; in salvage its drug may go on, as salvage therapy
+            self.end_line(event.date, LineEnd.PROGRESSION, event.seq)
+            if self.journey.phase is Phase.SALVAGE:
+                self.begin_line(event, Intent.SALVAGE, continued=True, regimen=line.regimen,
+                                biologic=line.biologic)
+        self.end_preop_period(event.date, LineEnd.PROGRESSION, event.seq)
+        return None
 
-    def end_preop(self, day: date) -> None:
-        """Pre-operative therapy ends (surgery, progression, salvage, closure): its days count,
-        the reassessment reminder is no longer relevant. A running line that was not stopped
-        explicitly may still be stopped later."""
-        course, ep = self.journey.course, self.episode
-        if ep.preop_since is not None:
-            ep.preop_days += (day - ep.preop_since).days
-            ep.preop_since = None
-        if ep.open_reassessment is not None:
-            self.close(ep.open_reassessment, day, resolved=False)
-            ep.open_reassessment = None
-        if course.therapy is not None and course.therapy.intent == PREOP:
-            course.therapy = replace(course.therapy, intent=SALVAGE_INTENT) \
-                if self.journey.phase is Phase.SALVAGE else None
-            self.line_awaiting_stop = course.therapy is None
+    def surgery(self, event: ClinicalEvent, before: Phase) -> Intent | None:
+        procedure = event.get("procedure")
+        if procedure in PRIMARY_PROCEDURES:
+            self.course.primary_removed = True
+        if procedure not in LIVER_PROCEDURES:
+            return None  # a primary resection or an embolisation: pre-operative therapy goes on
+        episode = self.episode
+        first = not episode.liver_surgery_started
+        completing_stage = episode.between_stages and event.get("stage") != 1
+        operation = LiverOperation(event.seq, event.date, procedure, event.get("stage"),
+                                   event.get("margin"))
+        episode.liver_operations.append(operation)
+        if first:  # the episode's (first) liver operation ends pre-operative therapy (§7.2)
+            self.end_preop_period(event.date, LineEnd.LIVER_OPERATION, event.seq)
+        if self.course.on_interval_therapy and episode.liver_surgery_complete:
+            self.end_line(event.date, LineEnd.LIVER_OPERATION, event.seq)
+        if completing_stage:
+            self.close(K.SECOND_STAGE_DUE, event.date, resolved=True, by=event.seq)
+        if operation.stage == 1 and first:
+            self.open_reminder(second_stage_due(event.seq, event.date, self.settings))
+        if operation.stage != 1:
+            self.course.liver_treated_ever = True
+            if operation.margin == "R2":
+                self.open_reminder(mdt_after_r2(event.seq, event.date, self.settings))
+            elif operation.margin == "R1" and not self.course.on_therapy:
+                self.open_reminder(r1_postop_therapy(event.seq, event.date, self.settings))
+        return None
 
-    def end_therapy(self, day: date, stopped: bool) -> None:
-        course, ep = self.journey.course, self.episode
-        therapy = course.therapy
-        if therapy is None:
-            return
-        if therapy.intent == PREOP:
-            self.end_preop(day)
-        elif therapy.intent == POSTOP and ep.open_total_check is not None:
-            self.close(ep.open_total_check, day, resolved=stopped)
-            ep.open_total_check = None
-        course.therapy = None
-        self.line_awaiting_stop = not stopped
+    def recurrence(self, event: ClinicalEvent, before: Phase) -> Intent | None:
+        self.end_line(event.date, LineEnd.RECURRENCE, event.seq)
+        self.new_episode(event, EpisodeStart.RECURRENCE)
+        self.open_reminder(recurrence_mdt(event.seq, event.date, self.settings))
+        return None
+
+    def closure(self, event: ClinicalEvent, before: Phase) -> Intent | None:
+        self.end_line(event.date, LineEnd.CLOSURE, event.seq)
+        self.episode.awaiting_liver_operation = False
+        for kind in list(self.open):
+            self.close(kind, event.date, resolved=False, by=event.seq)
+        self.course.closed_with = event.type.value
+        if event.type is EventType.DEATH:
+            self.course.died_on = event.date
+        return None
+
+    def returned(self, event: ClinicalEvent, before: Phase) -> Intent | None:
+        self.course.closed_with = None
+        self.course.awaiting_stop = False
+        self.new_episode(event, EpisodeStart.RETURN)
+        self.course.back_after_closure = True
+        return None
+
+    def new_episode(self, event: ClinicalEvent, began_by: EpisodeStart) -> None:
+        self.course.episodes.append(Episode(len(self.course.episodes), began_by, event.date))
+
+    def after_phase(self, event: ClinicalEvent) -> None:
+        """What entering a phase ends, whichever entry led there."""
+        after, day, by = self.journey.phase, event.date, event.seq
+        if after in (Phase.SALVAGE, Phase.CLOSED, Phase.RECURRENCE, Phase.SURVEILLANCE):
+            self.end_preop_period(day, LineEnd.DECISION, by)
+        if after in (Phase.SALVAGE, Phase.CLOSED, Phase.RECURRENCE):
+            for kind in (K.TOTAL_CHEMO_CHECK, K.R1_POSTOP_THERAPY, K.SECOND_STAGE_DUE):
+                self.close(kind, day, resolved=False, by=by)
 
 
 def clock_phase(phase: Phase) -> Phase:

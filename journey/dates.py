@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 from dateutil.relativedelta import relativedelta
+
+#: the shape of a written date; a value of this shape that fails to parse is off the calendar
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def add_months(day: date, months: int) -> date:
@@ -21,10 +25,12 @@ def parse_clinical_date(value: object, what: str) -> date:
     if isinstance(value, date):
         return value
     if isinstance(value, str):
+        text = value.strip()
         try:
-            return date.fromisoformat(value.strip())
+            return date.fromisoformat(text)
         except ValueError:
-            pass
+            if _ISO_DATE.fullmatch(text):  # 2025-02-30: the shape of a date, but no such day
+                raise ImpossibleEntry(f"{what} ({shown(text)}) is not a date on the calendar.") from None
     raise ImpossibleEntry(f"{what} must be a date written as YYYY-MM-DD, not {shown(value)}.")
 
 

@@ -13,12 +13,16 @@ from journey.dates import parse_clinical_date, safe_str, shown
 from journey.errors import ImpossibleEntry
 
 MAX_TEXT = 500
+#: ``date`` under another name, for annotations inside classes with a field called ``date``
+Day = date
 
 
 class EventType(StrEnum):
     MDT_REVIEW = "mdt_review"
     SYSTEMIC_STARTED = "systemic_started"
     SYSTEMIC_STOPPED = "systemic_stopped"
+    SYSTEMIC_PAUSED = "systemic_paused"
+    SYSTEMIC_RESUMED = "systemic_resumed"
     REASSESSMENT = "reassessment"
     RADIOTHERAPY = "radiotherapy"
     SURGERY = "surgery"
@@ -27,23 +31,34 @@ class EventType(StrEnum):
     DEATH = "death"
     TRANSFER = "transfer"
     LOST_TO_FOLLOW_UP = "lost_to_follow_up"
+    RETURNED = "returned"
 
 
 CLOSING_EVENTS = (EventType.DEATH, EventType.TRANSFER, EventType.LOST_TO_FOLLOW_UP)
+#: closures a patient can come back from (contract §7.9): not death
+REOPENABLE_CLOSINGS = (EventType.TRANSFER, EventType.LOST_TO_FOLLOW_UP)
 
 PLANS = ("perioperative", "upfront_surgery", "conversion", "immunotherapy", "primary_first",
          "liver_first", "simultaneous", "salvage", "surveillance")
 SURGICAL_PLANS = ("upfront_surgery", "primary_first", "liver_first", "simultaneous")
 REGIMENS = ("FOLFOX", "CAPOX", "FOLFIRI", "FOLFOXIRI", "FOLFIRINOX", "IMMUNOTHERAPY", "OTHER")
+#: a line of this regimen is systemic therapy but not chemotherapy (contract §7.5)
+IMMUNOTHERAPY = "IMMUNOTHERAPY"
 OXALIPLATIN_REGIMENS = ("FOLFOX", "CAPOX")
 TRIPLET_REGIMENS = ("FOLFOXIRI", "FOLFIRINOX")
 BIOLOGICS = ("anti_egfr", "bevacizumab", "none")
 STOP_REASONS = ("completed", "surgery", "progression", "toxicity", "patient_choice", "other")
+PAUSE_REASONS = ("toxicity", "patient_choice", "intercurrent_illness", "other")
 RESPONSES = ("CR", "PR", "SD", "PD")
-PROCEDURES = ("liver_resection", "ablation", "primary_resection", "simultaneous_resection")
+PROCEDURES = ("liver_resection", "ablation", "primary_resection", "simultaneous_resection",
+              "portal_vein_embolisation")
+#: the operations on the liver metastases; portal vein embolisation prepares one and is not one
 LIVER_PROCEDURES = ("liver_resection", "ablation", "simultaneous_resection")
 PRIMARY_PROCEDURES = ("primary_resection", "simultaneous_resection")
+EMBOLISATION = "portal_vein_embolisation"
 MARGINS = ("R0", "R1", "R2")
+#: the two stages of a two-stage liver operation (contract §7.6)
+STAGES = (1, 2)
 RECURRENCE_SITES = ("liver_only", "extrahepatic", "both")
 RT_TARGETS = ("pelvis",)
 RT_STATUSES = ("started", "completed")
@@ -53,7 +68,7 @@ RT_STATUSES = ("started", "completed")
 class FieldSpec:
     name: str
     label: str  # how a nurse calls it
-    kind: str  # "choice" | "bool"
+    kind: str  # "choice" | "bool" | "number" (one of ``choices``, whole numbers written as text)
     choices: tuple[str, ...] = ()
     required: bool = False
 
@@ -76,6 +91,10 @@ def _flag(name: str, label: str, required: bool = False) -> FieldSpec:
     return FieldSpec(name, label, "bool", (), required)
 
 
+def _number(name: str, label: str, choices: tuple[int, ...]) -> FieldSpec:
+    return FieldSpec(name, label, "number", tuple(str(c) for c in choices))
+
+
 #: The vocabulary, declared once: the CLI, the web form and the validator all read it.
 EVENT_SPECS: dict[EventType, EventSpec] = {spec.type: spec for spec in (
     EventSpec(EventType.MDT_REVIEW, "MDT review", (
@@ -88,6 +107,10 @@ EVENT_SPECS: dict[EventType, EventSpec] = {spec.type: spec for spec in (
         _choice("biologic", "biologic", BIOLOGICS))),
     EventSpec(EventType.SYSTEMIC_STOPPED, "systemic therapy stopped", (
         _choice("reason", "reason", STOP_REASONS, required=True),)),
+    EventSpec(EventType.SYSTEMIC_PAUSED, "systemic therapy held", (
+        _choice("reason", "reason", PAUSE_REASONS, required=True),)),
+    EventSpec(EventType.SYSTEMIC_RESUMED, "systemic therapy resumed", (
+        _choice("regimen", "regimen (when it changed)", REGIMENS),)),
     EventSpec(EventType.REASSESSMENT, "resectability reassessment", (
         _choice("response", "response (RECIST)", RESPONSES, required=True),
         _flag("resectable", "resectable", required=True))),
@@ -96,13 +119,15 @@ EVENT_SPECS: dict[EventType, EventSpec] = {spec.type: spec for spec in (
         _choice("status", "status", RT_STATUSES, required=True))),
     EventSpec(EventType.SURGERY, "operation", (
         _choice("procedure", "procedure", PROCEDURES, required=True),
-        _choice("margin", "margin", MARGINS))),
+        _choice("margin", "margin", MARGINS),
+        _number("stage", "stage of a two-stage liver operation", STAGES))),
     EventSpec(EventType.RECURRENCE, "recurrence", (
         _choice("site", "site", RECURRENCE_SITES, required=True),)),
     EventSpec(EventType.PROGRESSION, "progression"),
     EventSpec(EventType.DEATH, "death"),
     EventSpec(EventType.TRANSFER, "transfer to another centre"),
     EventSpec(EventType.LOST_TO_FOLLOW_UP, "lost to follow-up"),
+    EventSpec(EventType.RETURNED, "return to this centre's care"),
 )}
 
 #: keys every entry may carry besides its own fields
@@ -124,7 +149,7 @@ class ClinicalEvent:
         return self.fields.get(name, default)
 
     @property
-    def sort_key(self) -> tuple[date, int]:
+    def sort_key(self) -> tuple[Day, int]:
         return (self.date, self.seq)
 
     def to_dict(self) -> dict[str, Any]:
@@ -164,7 +189,7 @@ def read_event(raw: object, seq: int = 0) -> ClinicalEvent:
         raise ImpossibleEntry("Each entry must be a set of named fields (date, type, ...).")
     type_raw = raw.get("type")
     try:
-        event_type = EventType(type_raw)
+        event_type = EventType(str(type_raw))
     except ValueError:
         raise ImpossibleEntry(
             f"{shown(type_raw)} is not something the tracker can record. Known entries: "
@@ -208,10 +233,20 @@ def stored_event(payload: Mapping[str, Any], seq: int) -> ClinicalEvent:
 
 
 def _expected(f: FieldSpec) -> str:
-    return "yes or no" if f.kind == "bool" else "one of " + ", ".join(f.choices)
+    if f.kind == "bool":
+        return "yes or no"
+    if f.kind == "number":
+        return " or ".join(f.choices)
+    return "one of " + ", ".join(f.choices)
 
 
 def _checked_value(spec: EventSpec, f: FieldSpec, value: object) -> Any:
+    if f.kind == "number":
+        text = str(value).strip() if isinstance(value, int | str) and not isinstance(value, bool) else None
+        if text in f.choices:
+            return int(text)
+        raise ImpossibleEntry(f"The {spec.label}'s {f.label} must be {_expected(f)}, "
+                              f"not {shown(value)}.")
     if f.kind == "bool":
         if isinstance(value, bool):
             return value

@@ -16,24 +16,27 @@ note, or an explicit "not encoded, because ..." entry.
 
 Conditions are three-valued: a rule holds, does not hold, or cannot be decided because a fact is
 unknown (:class:`Unknown`). An undecided rule is never shown; the unknown fact becomes a sentence
-in :attr:`Advice.missing` naming what it would decide. ``G-OUTSIDE-GUIDELINE`` is shown only when
-nothing else applies, and says that the MDT decides.
+in :attr:`Advice.missing` naming what it would decide. ``G-OUTSIDE-GUIDELINE`` is shown when
+nothing else applies, or after an R2 liver operation (contract §7.7), and says that the MDT
+decides. Statements that apply together and advise against each other name each other in
+``conflicts_with`` (:data:`CONFLICTS`, contract §7.8).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
 from journey.course import JourneyOutcome
 from journey.events import LIVER_PROCEDURES, ClinicalEvent, EventType
-from journey.pathway import PREOP, Phase
+from journey.pathway import Phase
 from journey.profile import Sidedness, Timing
+from journey.treatment import Episode, EpisodeStart, Intent
 
 #: the version of the rules below; recorded with every recommendation shown
-RULESET_VERSION = "2026.11-1"
+RULESET_VERSION = "2026.12-1"
 
 RECOMMENDATION, WARNING = "recommendation", "warning"
 
@@ -70,8 +73,9 @@ MISSING_FACTS: dict[str, str] = {
     "ras": "The RAS status is unknown (test the tumour for KRAS/NRAS mutations)",
     "braf": "The BRAF status is unknown (test the tumour for a BRAF mutation)",
     "ecog": "The ECOG performance status is not recorded",
-    "oxaliplatin": "The date of the last adjuvant oxaliplatin dose or of the relapse is missing, "
-                   "so failure within 12 months cannot be judged",
+    "oxaliplatin": "The date of the last adjuvant oxaliplatin dose is missing, so failure within "
+                   "12 months cannot be judged (the relapse, when not recorded, is taken as the day "
+                   "the liver metastases were found)",
     "simultaneous_feasible": "No MDT review has recorded whether simultaneous resection of the "
                              "primary and the liver metastases is feasible",
     "margin": "The margin (R0/R1/R2) of the last liver resection is not recorded",
@@ -111,11 +115,10 @@ def known(value: bool | None, fact: str) -> Truth:
 
 
 def current_episode_events(outcome: JourneyOutcome) -> list[ClinicalEvent]:
-    """The accepted events since the last recurrence (all of them when there was none): the
-    current curative episode and what led to it."""
-    events = outcome.events
-    starts = [i for i, e in enumerate(events) if e.type is EventType.RECURRENCE]
-    return events[starts[-1] + 1:] if starts else events
+    """The accepted events of the current episode (since the last recurrence or return; all of
+    them when there was none)."""
+    current = outcome.course.episode.index
+    return [s.event for s in outcome.steps if s.event is not None and s.episode == current]
 
 
 def latest_resectability(outcome: JourneyOutcome) -> bool | None:
@@ -137,72 +140,55 @@ def simultaneous_feasible(outcome: JourneyOutcome) -> bool | None:
 
 
 def after_recurrence(outcome: JourneyOutcome) -> bool:
-    return any(e.type is EventType.RECURRENCE for e in outcome.events)
+    return any(e.began_by is EpisodeStart.RECURRENCE for e in outcome.course.episodes)
 
 
 def liver_treated_before_last_recurrence(outcome: JourneyOutcome) -> bool:
-    """A curative-intent liver operation (resection or ablation) preceded the last recurrence."""
-    events = outcome.events
-    last = max((i for i, e in enumerate(events) if e.type is EventType.RECURRENCE), default=None)
-    if last is None:
-        return False
-    return any(e.type is EventType.SURGERY and e.get("procedure") in LIVER_PROCEDURES
-               for e in events[:last])
+    """A liver operation was completed (a single operation or the second stage) in an episode
+    before the last recurrence: the recurrence rules start from it (contract §7.6)."""
+    episodes = outcome.course.episodes
+    last = max((e.index for e in episodes if e.began_by is EpisodeStart.RECURRENCE), default=None)
+    return last is not None and any(e.liver_surgery_complete for e in episodes[:last])
 
 
-def preop_therapy_in_episode(outcome: JourneyOutcome) -> bool:
-    """Pre-operative systemic therapy was started in the current episode."""
-    episode = {id(e) for e in current_episode_events(outcome)}
-    return any(s.event is not None and id(s.event) in episode and s.therapy_intent == PREOP
-               for s in outcome.steps)
-
-
-def last_liver_resection_margin(outcome: JourneyOutcome) -> tuple[bool, str | None]:
-    """(was there a liver resection in the episode, its margin or None when not recorded)."""
-    for event in reversed(current_episode_events(outcome)):
-        if event.type is EventType.SURGERY and event.get("procedure") in RESECTIONS:
-            return True, event.get("margin")
-    return False, None
+def last_liver_resection_margin(episode: Episode) -> tuple[bool, str | None]:
+    """(was the episode's liver surgery completed by a resection, the margin of the last such
+    resection or None when not recorded). A first stage's margin is not read (§7.6)."""
+    resections = [op for op in episode.liver_operations
+                  if op.stage != 1 and op.procedure in RESECTIONS]
+    return (True, resections[-1].margin) if resections else (False, None)
 
 
 def latest_response_on_preop_therapy(outcome: JourneyOutcome) -> str | None:
     """The RECIST response of the latest reassessment since the running pre-operative therapy
     began; None when off pre-operative therapy or not yet reassessed."""
-    therapy = outcome.journey.course.therapy
-    if therapy is None or therapy.intent != PREOP:
+    line = outcome.course.line
+    if line is None or line.intent is not Intent.PREOP:
         return None
     for event in reversed(current_episode_events(outcome)):
-        if event.type is EventType.REASSESSMENT and event.date >= therapy.started_on:
+        if event.type is EventType.REASSESSMENT and event.date >= line.started_on:
             return str(event.get("response"))
     return None
 
 
 def progression_during_preop_unresolved(outcome: JourneyOutcome) -> date | None:
-    """The day the disease progressed during pre-operative therapy in this episode (seed:33),
-    unless the liver has been operated on since or a later reassessment found it resectable
-    again without progression. None when there is no such progression."""
-    on_preop = False
+    """The day the disease progressed during pre-operative therapy in this episode (seed:33; as
+    the fold recorded it, contract §7.2), unless the liver has been operated on since or a later
+    reassessment found it resectable again without progression. None when there is none."""
+    episode = outcome.course.episode
+    progressions = {p.seq for p in episode.progressions}
     progressed_on: date | None = None
-    episode = {id(e) for e in current_episode_events(outcome)}
     for step in outcome.steps:
         event = step.event
-        if event is None or id(event) not in episode:
+        if event is None or step.episode != episode.index:
             continue
-        kind = event.type
-        progression = (kind is EventType.PROGRESSION
-                       or (kind is EventType.REASSESSMENT and event.get("response") == "PD")
-                       or (kind is EventType.SYSTEMIC_STOPPED and event.get("reason") == "progression"))
-        if progression and on_preop:
+        if event.seq in progressions:
             progressed_on = event.date
-        elif (kind is EventType.REASSESSMENT and event.get("resectable")
+        elif (event.type is EventType.REASSESSMENT and event.get("resectable")
               and event.get("response") != "PD"):
             progressed_on = None
-        if kind is EventType.SURGERY and event.get("procedure") in LIVER_PROCEDURES:
+        if event.type is EventType.SURGERY and event.get("procedure") in LIVER_PROCEDURES:
             progressed_on = None
-        if kind is EventType.SYSTEMIC_STARTED:
-            on_preop = step.therapy_intent == PREOP
-        elif kind in (EventType.SYSTEMIC_STOPPED, EventType.SURGERY) or progression:
-            on_preop = False
     return progressed_on
 
 
@@ -234,9 +220,12 @@ class Situation:
     after_recurrence: bool
     liver_treated_before_recurrence: bool
     liver_treated_in_episode: bool
+    liver_surgery_complete: bool
+    residual_disease: bool
     liver_treated_ever: bool
     on_preop_therapy: bool
     preop_in_episode: bool
+    preop_chemotherapy_in_episode: bool
     latest_response: str | None
     progression_on_preop: date | None
     liver_resected_in_episode: bool
@@ -245,8 +234,9 @@ class Situation:
 
     @classmethod
     def of(cls, outcome: JourneyOutcome) -> Situation:
-        profile, course = outcome.profile, outcome.journey.course
-        resected, margin = last_liver_resection_margin(outcome)
+        profile, course = outcome.profile, outcome.course
+        episode = course.episode
+        resected, margin = last_liver_resection_margin(episode)
         timing = profile.timing(outcome.settings.synchronous_window_days)
         return cls(
             phase=outcome.phase,
@@ -267,10 +257,13 @@ class Situation:
             simultaneous_feasible=simultaneous_feasible(outcome),
             after_recurrence=after_recurrence(outcome),
             liver_treated_before_recurrence=liver_treated_before_last_recurrence(outcome),
-            liver_treated_in_episode=course.liver_treated_in_episode,
+            liver_treated_in_episode=episode.liver_surgery_started,
+            liver_surgery_complete=episode.liver_surgery_complete,
+            residual_disease=episode.residual_disease,
             liver_treated_ever=course.liver_treated_ever,
             on_preop_therapy=course.on_preop_therapy,
-            preop_in_episode=preop_therapy_in_episode(outcome),
+            preop_in_episode=episode.preop_therapy,
+            preop_chemotherapy_in_episode=episode.preop_chemotherapy,
             latest_response=latest_response_on_preop_therapy(outcome),
             progression_on_preop=progression_during_preop_unresolved(outcome),
             liver_resected_in_episode=resected,
@@ -293,9 +286,20 @@ class Situation:
 
     @property
     def after_liver_surgery(self) -> bool:
-        """Post-operative part of the episode: recovering from, or on therapy after, the liver
-        operation."""
-        return self.phase in POSTOP_PHASES and self.liver_treated_in_episode
+        """Post-operative part of the episode: recovering from, or on therapy after, the
+        operation that completed its liver surgery (the second stage of two, contract §7.6)."""
+        return self.phase in POSTOP_PHASES and self.liver_surgery_complete
+
+    @property
+    def after_curative_liver_surgery(self) -> bool:
+        """After liver surgery that left no macroscopic disease: an R2 operation is not a
+        curative resection (contract §7.7)."""
+        return self.after_liver_surgery and not self.residual_disease
+
+    @property
+    def residual_disease_after_surgery(self) -> bool:
+        """After an R2 liver operation: no statement covers it, the MDT decides (§7.7)."""
+        return self.after_liver_surgery and self.residual_disease
 
     # -- clinical facts, three-valued -------------------------------------------------------------
     def is_resectable(self) -> Truth:
@@ -388,12 +392,13 @@ def _small_upfront(s: Situation) -> Truth:
     if not s.single_small_metastasis() or s.after_recurrence:
         return False
     if s.after_liver_surgery:  # upfront surgery done: 6 months of post-operative FOLFOX follow
-        return not s.preop_in_episode
+        return s.after_curative_liver_surgery and not s.preop_in_episode
     return all_of(s.choosing_first_treatment, s.is_resectable())
 
 
 def _oxaliplatin_failure(s: Situation) -> Truth:
-    in_scope = s.choosing_first_treatment or (s.after_liver_surgery and not s.after_recurrence)
+    in_scope = s.choosing_first_treatment or (s.after_curative_liver_surgery
+                                              and not s.after_recurrence)
     return all_of(in_scope, s.oxaliplatin_failed())
 
 
@@ -414,7 +419,8 @@ def _reassess(s: Situation) -> Truth:
 
 
 def _complete_six_months(s: Situation) -> Truth:
-    return s.after_liver_surgery and s.preop_in_episode
+    # chemotherapy before the operation (immunotherapy is not counted, contract §7.5)
+    return s.after_curative_liver_surgery and s.preop_chemotherapy_in_episode
 
 
 def _sync_primary_first(s: Situation) -> Truth:
@@ -449,7 +455,7 @@ def _progression_salvage(s: Situation) -> Truth:
 
 
 def _r1_continue(s: Situation) -> Truth:
-    if not (s.after_liver_surgery and s.liver_resected_in_episode):
+    if not (s.after_curative_liver_surgery and s.liver_resected_in_episode):
         return False
     return unknown("margin") if s.last_margin is None else s.last_margin == "R1"
 
@@ -459,7 +465,7 @@ def _recurrence_mdt(s: Situation) -> Truth:
 
 
 def _never(s: Situation) -> Truth:
-    return False  # G-OUTSIDE-GUIDELINE is decided by advise(): when nothing else applies
+    return False  # G-OUTSIDE-GUIDELINE is decided by advise(): nothing else applies, or R2
 
 
 RULES: tuple[Rule, ...] = (
@@ -521,8 +527,9 @@ RULES: tuple[Rule, ...] = (
     Rule("G-COMPLETE-6M", (14,), RECOMMENDATION,
          "After the resection, continue the same chemotherapy post-operatively to complete 6 "
          "months of perioperative treatment in total, counting the pre-operative months (seed:14).",
-         "after the liver operation of a curative episode that included pre-operative therapy, "
-         "while post-operative therapy is due or given",
+         "after the liver operation that completed a curative episode's surgery (the second "
+         "stage of two; not R2), when the episode included pre-operative chemotherapy "
+         "(immunotherapy alone does not count), while post-operative therapy is due or given",
          _complete_six_months),
     Rule("G-SYNC-PRIMARY-FIRST", (19,), RECOMMENDATION,
          "Resect the primary tumour first, before addressing the liver metastases, because the "
@@ -566,8 +573,8 @@ RULES: tuple[Rule, ...] = (
     Rule("G-R1-CONTINUE", (35,), WARNING,
          "Continue post-operative systemic chemotherapy as planned, because the last liver "
          "resection had positive margins (R1) (seed:35).",
-         "last liver resection of the episode had margin R1, while post-operative therapy is due "
-         "or given",
+         "last liver resection of the episode had margin R1 (of two stages, the second's), while "
+         "post-operative therapy is due or given",
          _r1_continue),
     Rule("G-RECURRENCE-MDT", (37, 38, 39), RECOMMENDATION,
          "No single treatment of choice exists for recurrent liver metastases after curative-intent "
@@ -579,7 +586,8 @@ RULES: tuple[Rule, ...] = (
     Rule(OUTSIDE_GUIDELINE, (), RECOMMENDATION,
          "No statement of the guideline covers the situation as recorded: the MDT decides. The "
          "tracker does not guess (see the missing facts, if any).",
-         "no other statement applies, and the journey is not closed",
+         "no other statement applies, or the liver operation that completed the episode's "
+         "surgery left macroscopic disease (R2, contract §7.7); the journey is not closed",
          _never),
 )
 
@@ -674,6 +682,18 @@ NOT_ENCODED: dict[int, str] = {
 # Advice for one journey at as_of
 
 
+#: statements that can apply together and advise against each other (contract §7.8): both are
+#: shown, each names the other, and the MDT decides. Why, in words, for each pair.
+CONFLICTS: dict[frozenset[str], str] = {
+    frozenset({"G-OXALIPLATIN-FAILURE", "G-CONVERSION-RIGHT"}):
+        "the triplets advised for conversion (FOLFOXIRI, FOLFIRINOX) contain oxaliplatin, which "
+        "failed within 12 months",
+    frozenset({"G-OXALIPLATIN-FAILURE", "G-CONVERSION-MUTANT"}):
+        "the triplets advised for conversion (FOLFOXIRI, FOLFIRINOX) contain oxaliplatin, which "
+        "failed within 12 months",
+}
+
+
 @dataclass(frozen=True)
 class Recommendation:
     id: str
@@ -682,6 +702,8 @@ class Recommendation:
     seed: int | None
     seed_lines: tuple[int, ...]
     ruleset_version: str = RULESET_VERSION
+    #: the statements shown beside it that advise otherwise (contract §7.8): the MDT decides
+    conflicts_with: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, rule: Rule) -> Recommendation:
@@ -690,7 +712,16 @@ class Recommendation:
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "text": self.text, "seed": self.seed, "kind": self.kind,
-                "seed_lines": list(self.seed_lines), "ruleset": self.ruleset_version}
+                "seed_lines": list(self.seed_lines), "ruleset": self.ruleset_version,
+                "conflicts_with": list(self.conflicts_with)}
+
+
+def with_conflicts(recommendations: list[Recommendation]) -> list[Recommendation]:
+    """Each recommendation with the others shown beside it that it conflicts with."""
+    shown = [r.id for r in recommendations]
+    return [replace(r, conflicts_with=tuple(other for other in shown
+                                            if frozenset({r.id, other}) in CONFLICTS))
+            for r in recommendations]
 
 
 @dataclass
@@ -720,8 +751,10 @@ def advise(outcome: JourneyOutcome) -> Advice:
                 undecided.setdefault(fact, []).append(rule)
     advice.missing = [missing_sentence(fact, rules) for fact, rules in
                       sorted(undecided.items(), key=lambda item: list(MISSING_FACTS).index(item[0]))]
-    if not advice.recommendations and situation.phase is not Phase.CLOSED:
+    outside = not advice.recommendations or situation.residual_disease_after_surgery
+    if outside and situation.phase is not Phase.CLOSED:
         advice.recommendations.append(Recommendation.of(RULES_BY_ID[OUTSIDE_GUIDELINE]))
+    advice.recommendations = with_conflicts(advice.recommendations)
     advice.context = [note for note in CONTEXT_NOTES if note.applies(situation)]
     return advice
 
@@ -777,7 +810,8 @@ def guideline_markdown() -> str:
         "Recommendations are for the situation on the day asked (`as_of`). A rule whose condition "
         "depends on an unknown fact (MMR, RAS, BRAF, ECOG, oxaliplatin dates, resectability, "
         "simultaneous feasibility, margin) is not shown; a *missing* sentence names the fact and "
-        "what it would decide. `G-OUTSIDE-GUIDELINE` is shown only when nothing else applies.",
+        "what it would decide. `G-OUTSIDE-GUIDELINE` is shown when nothing else applies, or "
+        "after an R2 liver operation (contract §7.7).",
         "",
         "## Rules",
         "",
@@ -792,6 +826,12 @@ def guideline_markdown() -> str:
               "| id | seed | shown when | text |", "| --- | --- | --- | --- |"]
     for note in CONTEXT_NOTES:
         lines.append(f"| `{note.id}` | {note.seed} | {note.applies_when} | {note.text} |")
+    lines += ["", "## Conflicts", "",
+              "Statements that can apply together and advise against each other: both are shown, "
+              "each names the other in `conflicts_with`, and the MDT decides (contract §7.8).", "",
+              "| statements | why they conflict |", "| --- | --- |"]
+    lines += [f"| {' and '.join(f'`{i}`' for i in sorted(pair))} | {why} |"
+              for pair, why in CONFLICTS.items()]
     lines += ["", "## Not encoded", "", "| seed | why |", "| --- | --- |"]
     lines += [f"| {line} | {reason} |" for line, reason in sorted(NOT_ENCODED.items())]
     lines += ["", "## Missing facts", "",

@@ -12,19 +12,19 @@ and have no side effects: a refused step leaves the adapter as it was.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 from transitions import EventData, Machine
 
 from journey.events import (
-    LIVER_PROCEDURES,
+    EMBOLISATION,
+    REOPENABLE_CLOSINGS,
     SURGICAL_PLANS,
     ClinicalEvent,
     EventType,
 )
+from journey.treatment import Course
 
 
 class Phase(StrEnum):
@@ -56,38 +56,6 @@ ACTIVE = tuple(p for p in Phase if p is not Phase.CLOSED)
 #: the trigger of the timed transition raised by the clock, not by a recorded event
 REASSESSMENT_FALLS_DUE = "reassessment_falls_due"
 
-PREOP, POSTOP, SALVAGE_INTENT = "pre-operative", "post-operative", "salvage"
-
-
-@dataclass
-class Therapy:
-    """A line of systemic therapy that is running."""
-
-    regimen: str
-    biologic: str | None
-    started_on: date
-    intent: str  # PREOP | POSTOP | SALVAGE_INTENT
-
-
-@dataclass
-class Course:
-    """What the guards need to know about the patient's course so far (the fold's memory)."""
-
-    therapy: Therapy | None = None
-    primary_removed: bool = False
-    liver_treated_in_episode: bool = False
-    liver_treated_ever: bool = False
-    died_on: date | None = None
-    closed_by: str | None = None
-
-    @property
-    def on_preop_therapy(self) -> bool:
-        return self.therapy is not None and self.therapy.intent == PREOP
-
-    @property
-    def on_therapy(self) -> bool:
-        return self.therapy is not None
-
 
 class Journey:
     """The plain object the shared machine moves: a phase and the course behind it."""
@@ -102,14 +70,17 @@ class Journey:
 
 
 # -------------------------------------------------------------------------------------------
-# Guards: pure predicates of (journey, event)
+# Guards: pure predicates of (journey, event). Those that read the course are what lets an
+# override be routed by the course (contract §7.10): under an override the source phase is
+# ignored and the first row whose guards hold decides, so every row that means "before the
+# liver operation" or "after it" says so in a guard, not only in its source phases.
 
 Guard = Callable[[Journey, ClinicalEvent], bool]
 
 
 def _plan(plan: str) -> Guard:
     def guard(j: Journey, e: ClinicalEvent) -> bool:
-        return e.get("plan") == plan
+        return bool(e.get("plan") == plan)
     guard.__name__ = f"plan_is_{plan}"
     return guard
 
@@ -125,7 +96,7 @@ def judged_resectable(j: Journey, e: ClinicalEvent) -> bool:
 
 
 def progressed(j: Journey, e: ClinicalEvent) -> bool:
-    return e.get("response") == "PD" or e.get("reason") == "progression"
+    return bool(e.get("response") == "PD" or e.get("reason") == "progression")
 
 
 def on_preop_therapy(j: Journey, e: ClinicalEvent) -> bool:
@@ -133,15 +104,40 @@ def on_preop_therapy(j: Journey, e: ClinicalEvent) -> bool:
 
 
 def on_postop_therapy(j: Journey, e: ClinicalEvent) -> bool:
-    return j.course.therapy is not None and j.course.therapy.intent == POSTOP
+    return j.course.on_postop_therapy
+
+
+def on_interval_therapy(j: Journey, e: ClinicalEvent) -> bool:
+    return j.course.on_interval_therapy
+
+
+def line_running_unheld(j: Journey, e: ClinicalEvent) -> bool:
+    return j.course.on_therapy and not j.course.line_held
+
+
+def line_held(j: Journey, e: ClinicalEvent) -> bool:
+    return j.course.line_held
 
 
 def liver_treated_in_episode(j: Journey, e: ClinicalEvent) -> bool:
-    return j.course.liver_treated_in_episode
+    """The episode's liver surgery has begun (a single operation or a first stage)."""
+    return j.course.episode.liver_surgery_started
+
+
+def liver_surgery_complete(j: Journey, e: ClinicalEvent) -> bool:
+    return j.course.episode.liver_surgery_complete
+
+
+def between_stages(j: Journey, e: ClinicalEvent) -> bool:
+    return j.course.episode.between_stages
 
 
 def liver_treated_ever(j: Journey, e: ClinicalEvent) -> bool:
     return j.course.liver_treated_ever
+
+
+def back_after_closure(j: Journey, e: ClinicalEvent) -> bool:
+    return j.course.back_after_closure
 
 
 def ready_for_surgery(j: Journey, e: ClinicalEvent) -> bool:
@@ -149,11 +145,24 @@ def ready_for_surgery(j: Journey, e: ClinicalEvent) -> bool:
 
 
 def primary_operation(j: Journey, e: ClinicalEvent) -> bool:
-    return e.get("procedure") == "primary_resection"
+    return bool(e.get("procedure") == "primary_resection")
 
 
-def liver_operation(j: Journey, e: ClinicalEvent) -> bool:
-    return e.get("procedure") in LIVER_PROCEDURES
+def embolisation(j: Journey, e: ClinicalEvent) -> bool:
+    return bool(e.get("procedure") == EMBOLISATION)
+
+
+def second_stage(j: Journey, e: ClinicalEvent) -> bool:
+    return bool(e.get("stage") == 2)
+
+
+def repeated_first_stage(j: Journey, e: ClinicalEvent) -> bool:
+    """A first stage after the episode's liver surgery began."""
+    return e.get("stage") == 1 and j.course.episode.liver_surgery_started
+
+
+def closed_by_transfer_or_loss(j: Journey, e: ClinicalEvent) -> bool:
+    return j.course.closed_with in REOPENABLE_CLOSINGS
 
 
 # -------------------------------------------------------------------------------------------
@@ -163,7 +172,9 @@ def liver_operation(j: Journey, e: ClinicalEvent) -> bool:
 @dataclass(frozen=True)
 class Step:
     """One row of the table: on ``trigger`` from any of ``sources`` to ``dest`` (None = stay),
-    when every guard in ``when`` holds and none in ``unless`` does. Rows are tried in order."""
+    when every guard in ``when`` holds and none in ``unless`` does. Rows are tried in order.
+    A row ``by_override`` exists only on the override path: what an override records when the
+    course gives the event no other meaning (the phase stays)."""
 
     trigger: str
     sources: tuple[Phase, ...]
@@ -171,17 +182,20 @@ class Step:
     when: tuple[Guard, ...] = ()
     unless: tuple[Guard, ...] = ()
     why: str = ""
+    by_override: bool = False
 
 
 def _row(trigger: EventType | str, sources: Sequence[Phase] | Phase, dest: Phase | None,
-         when: Sequence[Guard] = (), unless: Sequence[Guard] = (), why: str = "") -> Step:
+         when: Sequence[Guard] = (), unless: Sequence[Guard] = (), why: str = "",
+         by_override: bool = False) -> Step:
     srcs = (sources,) if isinstance(sources, Phase) else tuple(sources)
-    return Step(str(trigger), srcs, dest, tuple(when), tuple(unless), why)
+    return Step(str(trigger), srcs, dest, tuple(when), tuple(unless), why, by_override)
 
 
 P = Phase
 E = EventType
 PREOP_PHASES = (P.NEOADJUVANT, P.REASSESSMENT)
+OPERABLE = tuple(p for p in ACTIVE if p is not P.SURVEILLANCE)
 
 PATHWAY: tuple[Step, ...] = (
     # MDT decisions: the plan decides where the patient goes next
@@ -197,18 +211,21 @@ PATHWAY: tuple[Step, ...] = (
          why="MDT judged the disease no longer resectable; pre-operative therapy goes on"),
     _row(E.MDT_REVIEW, ACTIVE, None, why="MDT review recorded; the phase stays"),
 
-    # Systemic therapy
+    # Systemic therapy: where a line leads is judged by the course (before or after the liver)
     _row(E.SYSTEMIC_STARTED, (P.ASSESSMENT, P.RECURRENCE), P.NEOADJUVANT,
-         why="pre-operative therapy begins"),
-    _row(E.SYSTEMIC_STARTED, P.RESECTION, P.ADJUVANT, [liver_treated_in_episode],
+         unless=[liver_treated_in_episode], why="pre-operative therapy begins"),
+    _row(E.SYSTEMIC_STARTED, P.RESECTION, P.ADJUVANT, [liver_surgery_complete],
          why="post-operative therapy begins"),
+    _row(E.SYSTEMIC_STARTED, P.RESECTION, None, [between_stages],
+         why="interval therapy between the two stages of the liver operation"),
     _row(E.SYSTEMIC_STARTED, P.RESECTION, P.NEOADJUVANT, unless=[liver_treated_in_episode],
          why="therapy before the liver operation"),
     _row(E.SYSTEMIC_STARTED, (*PREOP_PHASES, P.ADJUVANT, P.SALVAGE), None,
          why="a new line of the same therapy"),
 
-    _row(E.SYSTEMIC_STOPPED, ACTIVE, P.SALVAGE, [progressed], unless=[],
-         why="therapy stopped for progression"),
+    _row(E.SYSTEMIC_STOPPED, ACTIVE, P.SALVAGE, [progressed], why="therapy stopped for progression"),
+    _row(E.SYSTEMIC_STOPPED, P.RESECTION, None, [on_interval_therapy],
+         why="interval therapy stopped; the second stage is next"),
     _row(E.SYSTEMIC_STOPPED, PREOP_PHASES, P.RESECTION, [ready_for_surgery],
          why="pre-operative therapy finished; surgery next"),
     _row(E.SYSTEMIC_STOPPED, PREOP_PHASES, P.ASSESSMENT,
@@ -218,7 +235,15 @@ PATHWAY: tuple[Step, ...] = (
          why="post-operative therapy (interrupted by an operation) finished"),
     _row(E.SYSTEMIC_STOPPED, ACTIVE, None, why="therapy stopped"),
 
+    # Therapy held and resumed (contract §7.4): the phase and the line stay
+    _row(E.SYSTEMIC_PAUSED, ACTIVE, None, [line_running_unheld], why="the running line is held"),
+    _row(E.SYSTEMIC_RESUMED, ACTIVE, None, [line_held], why="the held line goes on"),
+
     # Resectability reassessment on pre-operative therapy (seed:13)
+    _row(E.REASSESSMENT, P.RESECTION, P.SALVAGE, [progressed, between_stages],
+         why="progression between the two stages of the liver operation"),
+    _row(E.REASSESSMENT, P.RESECTION, None, [between_stages],
+         why="imaging between the two stages of the liver operation"),
     _row(E.REASSESSMENT, (*PREOP_PHASES, P.RESECTION, P.SALVAGE), P.SALVAGE, [progressed],
          unless=[liver_treated_in_episode], why="progression at reassessment"),
     _row(E.REASSESSMENT, (*PREOP_PHASES, P.RESECTION, P.SALVAGE), P.RESECTION,
@@ -232,27 +257,42 @@ PATHWAY: tuple[Step, ...] = (
 
     _row(E.RADIOTHERAPY, ACTIVE, None, why="pelvic radiotherapy does not change the phase"),
 
-    # Operations
-    _row(E.SURGERY, tuple(p for p in ACTIVE if p is not P.SURVEILLANCE), P.RESECTION,
+    # Operations (contract §7.6: portal vein embolisation is not a liver operation; stage 2
+    # completes the liver surgery that stage 1 began)
+    _row(E.SURGERY, OPERABLE, None, [embolisation],
+         why="portal vein embolisation prepares the liver; the phase stays"),
+    _row(E.SURGERY, OPERABLE, P.RESECTION, [second_stage, between_stages],
+         why="second stage of the liver operation"),
+    _row(E.SURGERY, OPERABLE, P.RESECTION, unless=[embolisation, second_stage, repeated_first_stage],
          why="operation"),
     _row(E.SURGERY, P.SURVEILLANCE, P.RESECTION, [primary_operation],
          why="primary removed after the liver (liver-first approach)"),
+    _row(E.SURGERY, OPERABLE, P.RESECTION, [second_stage], by_override=True,
+         why="second stage recorded without a first stage in this episode"),
 
     # Recurrence and progression
     _row(E.RECURRENCE, P.SURVEILLANCE, P.RECURRENCE, why="recurrence during follow-up"),
     _row(E.RECURRENCE, (P.ADJUVANT, P.RESECTION), P.RECURRENCE, [liver_treated_ever],
-         why="recurrence after liver surgery"),
-    _row(E.PROGRESSION, tuple(p for p in ACTIVE if p is not P.SURVEILLANCE), P.SALVAGE,
-         why="progression"),
+         unless=[between_stages], why="recurrence after liver surgery"),
+    _row(E.RECURRENCE, P.ASSESSMENT, P.RECURRENCE, [back_after_closure, liver_treated_ever],
+         why="recurrence found when the patient came back after liver surgery"),
+    _row(E.PROGRESSION, OPERABLE, P.SALVAGE, why="progression"),
 
-    # Closure
+    # Closure, and coming back (contract §7.9)
     _row(E.DEATH, ACTIVE, P.CLOSED, why="death"),
     _row(E.TRANSFER, ACTIVE, P.CLOSED, why="transferred to another centre"),
     _row(E.LOST_TO_FOLLOW_UP, ACTIVE, P.CLOSED, why="lost to follow-up"),
+    _row(E.RETURNED, P.CLOSED, P.ASSESSMENT, [closed_by_transfer_or_loss],
+         why="back in this centre's care after a transfer or loss to follow-up"),
 
     # Time: a reassessment falls due during pre-operative therapy (contract §2)
     _row(REASSESSMENT_FALLS_DUE, P.NEOADJUVANT, P.REASSESSMENT,
          why="2-monthly reassessment fell due"),
+
+    # What an override records when nothing above gives the event a meaning the course allows:
+    # the entry is kept and the phase stays (never a phase the course contradicts, §7.10)
+    *(_row(trigger, ACTIVE, None, by_override=True, why="recorded by override; the phase stays")
+      for trigger in (E.SYSTEMIC_PAUSED, E.SYSTEMIC_RESUMED, E.SURGERY)),
 )
 
 #: what to tell the nurse when a step has no transition from the current phase
@@ -266,6 +306,10 @@ OFF_PATHWAY_HINTS: dict[str, str] = {
     E.RECURRENCE: "A recurrence follows curative-intent liver treatment; for disease growing "
                   "before or during treatment, record progression instead.",
     E.PROGRESSION: "In follow-up after treatment, new disease is recorded as a recurrence.",
+    E.SYSTEMIC_PAUSED: "Only a running line of therapy can be held; record when it started first "
+                       "(or, if it is already held, record when it resumed).",
+    E.SYSTEMIC_RESUMED: "Only a line on hold can resume; record the hold first, or record a new "
+                        "start if a new line begins.",
 }
 
 
@@ -277,11 +321,12 @@ def _build_machine() -> Machine:
     machine = Machine(model=None, states=[p.value for p in Phase], initial=Phase.ASSESSMENT.value,
                       auto_transitions=False, send_event=True, ignore_invalid_triggers=True)
     for row in PATHWAY:
-        conditions = [_as_condition(g) for g in row.when]
-        unless = [_as_condition(g) for g in row.unless]
+        conditions: list[str | Callable[..., bool | None]] = [_as_condition(g) for g in row.when]
+        unless: list[str | Callable[..., bool | None]] = [_as_condition(g) for g in row.unless]
         dest = row.dest.value if row.dest is not None else None
-        machine.add_transition(row.trigger, [s.value for s in row.sources], dest,
-                               conditions=conditions, unless=unless)
+        if not row.by_override:
+            machine.add_transition(row.trigger, [s.value for s in row.sources], dest,
+                                   conditions=conditions, unless=unless)
         # The override path: the same step recorded from any phase, its guards still deciding
         # where it leads. Registered from the same rows, so the table stays the one truth.
         machine.add_transition(override_trigger(row.trigger), "*", dest,
@@ -291,7 +336,9 @@ def _build_machine() -> Machine:
 
 def _as_condition(guard: Guard) -> Callable[[EventData], bool]:
     def condition(event_data: EventData) -> bool:
-        return guard(event_data.model, event_data.kwargs["event"])
+        journey = event_data.model
+        assert isinstance(journey, Journey)
+        return guard(journey, event_data.kwargs["event"])
     condition.__name__ = guard.__name__
     return condition
 
@@ -318,7 +365,7 @@ def diagram_edges() -> list[tuple[str, str, str]]:
     from the table itself."""
     edges: dict[tuple[str, str, str], None] = {}
     for row in PATHWAY:
-        if row.dest is None:
+        if row.dest is None or row.by_override:
             continue
         for src in row.sources:
             if src is not row.dest:
@@ -337,8 +384,7 @@ def mermaid_diagram() -> str:
     return "\n".join(lines)
 
 
-__all__: list[Any] = [
+__all__ = [
     "ACTIVE", "MACHINE", "OFF_PATHWAY_HINTS", "PATHWAY", "PHASE_MEANING", "REASSESSMENT_FALLS_DUE",
-    "Course", "Journey", "Phase", "Step", "Therapy", "diagram_edges", "field", "mermaid_diagram",
-    "take_step",
+    "Journey", "Phase", "Step", "diagram_edges", "mermaid_diagram", "take_step",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -101,15 +101,23 @@ class PatientProfile:
         return self.primary.site == "rectum"
 
     @property
+    def oxaliplatin_relapse_on(self) -> date | None:
+        """The relapse after adjuvant oxaliplatin: as recorded, or else the day the liver
+        metastases were found (contract §7.8; the recorded value is never rewritten)."""
+        if self.prior_oxaliplatin is None:
+            return None
+        return self.prior_oxaliplatin.relapsed_on or self.metastases.detected_on
+
+    @property
     def oxaliplatin_failure_within_12_months(self) -> bool | None:
         """True when the relapse came at most 12 calendar months after the last adjuvant
-        oxaliplatin dose (seed:34); None when the dates needed to say are missing."""
-        prior = self.prior_oxaliplatin
+        oxaliplatin dose (seed:34); None when the last dose's date is missing."""
+        prior, relapsed = self.prior_oxaliplatin, self.oxaliplatin_relapse_on
         if prior is None:
             return False
-        if prior.last_dose_on is None or prior.relapsed_on is None:
+        if prior.last_dose_on is None or relapsed is None:
             return None
-        return prior.relapsed_on <= add_months(prior.last_dose_on, 12)
+        return relapsed <= add_months(prior.last_dose_on, 12)
 
     @property
     def good_performance_status(self) -> bool | None:
@@ -118,6 +126,17 @@ class PatientProfile:
 
 # ---------------------------------------------------------------------------------------------
 # Reading a profile from a scenario mapping
+
+
+def _value_kind(value: object) -> str:
+    """What a reader made of an unquoted value: a number, a date, a yes/no..."""
+    if isinstance(value, bool):
+        return "yes/no value"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, date | datetime):
+        return "date"
+    return "list or set of fields" if isinstance(value, list | dict) else "value"
 
 
 def read_profile(raw: object) -> PatientProfile:
@@ -194,11 +213,14 @@ class _Reader:
     def profile(self, raw: object) -> PatientProfile | None:
         patient = self.mapping(raw, "The patient")
         ref = patient.get("ref")
-        if isinstance(ref, int) and not isinstance(ref, bool) and 0 <= ref < 10**64:
-            ref = str(ref)  # a hospital number written without quotes
-        if not isinstance(ref, str) or not ref.strip():
-            self.fail("The patient reference (ref) is missing." if ref is None or isinstance(ref, str)
-                      else "The patient reference (ref) must be text such as H123456.")
+        if ref is None or (isinstance(ref, str) and not ref.strip()):
+            self.fail("The patient reference (ref) is missing.")
+            ref = ""
+        elif not isinstance(ref, str):
+            # never stored rewritten (contract §7.11): 012345 read as a number loses its zero
+            self.fail(f"The patient reference (ref) must be written as text, in quotes (for "
+                      f"example ref: \"H012345\"); the file gives {shown(ref)}, which was read "
+                      f"as a {_value_kind(ref)}, not as the reference that was typed.")
             ref = ""
         ref = ref.strip()
         if ref and (len(ref) > 64 or not ref[0].isalnum()

@@ -23,6 +23,11 @@ class PathwaySettings:
     recurrence_mdt_days: int = 30
     #: months between resectability reassessments on pre-operative therapy (seed:13)
     reassessment_interval_months: int = 2
+    #: a held line of therapy is reviewed this many days after the pause (contract §7.4)
+    hold_review_days: int = 42
+    #: the second stage of a two-stage liver operation is due this many weeks after the first
+    #: (contract §7.6; the time the remnant liver needs to grow)
+    second_stage_weeks: int = 8
 
 
 DEFAULT_SETTINGS = PathwaySettings()

@@ -70,6 +70,20 @@ def follow(raw: dict[str, Any], as_of: date | None = None,
     return follow_journey(sc.profile, sc.events, day, settings)
 
 
+def as_seen(outcome: JourneyOutcome) -> tuple[Any, ...]:
+    """What a user sees of a journey, with each reminder's opening and closing entry named by
+    its content rather than its seq (which depends on the order the entries were written in)."""
+    by_seq = {e.seq: (e.date.isoformat(), e.type.value, tuple(sorted(e.fields.items())))
+              for e in outcome.events}
+    reminders = sorted(
+        ((r.kind.value, by_seq.get(r.opened_by), r.anchor_on, r.due_on_at(outcome.as_of),
+          r.resolved_on, r.cancelled_on, by_seq.get(r.closed_by) if r.closed_by is not None else None,
+          outcome.status(r).value)
+         for r in outcome.reminders), key=str)
+    refusals = sorted(((by_seq.get(r.seq, r.type), r.reason) for r in outcome.refusals), key=str)
+    return (outcome.phase, [s.to_dict() for s in outcome.steps], reminders, refusals)
+
+
 # Frequently used openings of a journey
 PERIOP_START = (ev("mdt_review", "2025-01-06", resectable=True, plan="perioperative"),
                 ev("systemic_started", "2025-01-10", regimen="FOLFOX"))

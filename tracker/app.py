@@ -16,9 +16,11 @@ def build_tracker(settings: Settings | None = None, clock: Clock | None = None,
     """The tracker on the configured database, migrated to the latest schema."""
     settings = settings or Settings()
     engine = make_engine(settings.database_url)
+    tracker = Tracker(engine, clock or SystemClock(settings.site_timezone), settings)
     if migrate:
         upgrade(engine)
-    return Tracker(engine, clock or SystemClock(settings.site_timezone), settings)
+        tracker.rederive_stale()  # a new version of the rules: the stored state follows the log
+    return tracker
 
 
 def throwaway_tracker(as_of: date, settings: Settings | None = None) -> Tracker:

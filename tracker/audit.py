@@ -54,7 +54,7 @@ class AuditedJourney:
 
 
 #: the layout of a stored verdict (verdict_values); a new layout makes every verdict stale
-VERDICT_FORMAT = 3
+VERDICT_FORMAT = 4
 
 
 def audit_basis(tracker: Tracker) -> str:
@@ -72,9 +72,7 @@ def audit_basis(tracker: Tracker) -> str:
 def verdict_values(adherence: PatientAdherence, summary: JourneySummary) -> dict[str, Any]:
     return {"eligible": ",".join(sorted(adherence.eligible)),
             "tally": ",".join(f"{d.check}:{int(d.justified)}" for d in adherence.deviations),
-            "summary": json.dumps([summary.detection_to_mdt, summary.detection_to_treatment,
-                                   summary.detection_to_surgery, list(summary.reassessment_intervals),
-                                   list(summary.dfi) if summary.dfi is not None else None]),
+            "summary": json.dumps(summary.as_list()),
             "deviations": [[d.check, d.date.isoformat(), d.detail, d.justified, d.justification,
                             d.ruleset_version, d.seed] for d in adherence.deviations]}
 
@@ -91,9 +89,7 @@ def _flags(tally: str) -> tuple[tuple[str, bool], ...]:
 
 
 def _summary(text: str) -> JourneySummary:
-    mdt, treatment, surgery, intervals, dfi = json.loads(text)
-    return JourneySummary(mdt, treatment, surgery, tuple(intervals),
-                          (dfi[0], dfi[1]) if dfi is not None else None)
+    return JourneySummary.from_list(json.loads(text))
 
 
 def _deviations(document: list[Any]) -> list[Deviation]:

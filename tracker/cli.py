@@ -121,7 +121,8 @@ def import_(path: Annotated[Path, typer.Argument(help="A scenario file or a fold
             report = tracker.import_scenario(scenario, actor=tracker.settings.actor, source=file.name)
         except (InvalidScenario, EntryRefused) as e:
             failed += 1
-            err.print(f"[red]{file.name}:[/] {e.message}", highlight=False)
+            message = e.message.removeprefix(f"{file.name}: ")  # load_scenario names the file
+            err.print(f"[red]{file.name}:[/] {message}", highlight=False)
             continue
         out.print(f"{file.name}: {report.sentence()}", highlight=False)
         for refusal in report.refused:

@@ -53,7 +53,8 @@ def print_patient(console: Console, view: PatientView, refused: Sequence[Refusal
         reminders.add_column(column)
     for reminder, status in outcome.reminders_with_status():
         closed = reminder.resolved_on or reminder.cancelled_on
-        reminders.add_row(reminder.kind.value.replace("_", " "), reminder.due_on.isoformat(),
+        due_on = reminder.due_on_at(outcome.as_of)
+        reminders.add_row(reminder.kind.value.replace("_", " "), due_on.isoformat(),
                           f"[{STATUS_STYLE[status.value]}]{status.value}[/]",
                           closed.isoformat() if closed else "")
     console.print(reminders)

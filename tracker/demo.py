@@ -32,7 +32,7 @@ from sqlalchemy import Engine, bindparam, func, insert, select
 
 from db.repository import GENESIS, chain_hash, content_hash
 from db.tables import EventRow, PatientRow, ReminderRow
-from journey.course import JourneyOutcome, follow_journey
+from journey.course import PATHWAY_VERSION, JourneyOutcome, follow_journey
 from journey.dates import add_months
 from journey.events import ClinicalEvent, read_event
 from journey.profile import PatientProfile, profile_to_dict, read_profile
@@ -642,7 +642,7 @@ def rows_for(synthetic: Synthetic, patient_id: int, as_of: date, now: datetime, 
         "id": patient_id, "ref": profile.ref, "care_team": "liver", "profile": profile_to_dict(profile),
         "timing": profile.timing(settings.synchronous_window_days).value,
         "sidedness": profile.sidedness.value, "phase": outcome.phase.value, "phase_on": as_of,
-        "version": 2, "created_at": now, "updated_at": now})
+        "version": 2, "derived_with": PATHWAY_VERSION, "created_at": now, "updated_at": now})
     steps = {id(s.event): s for s in outcome.steps if s.event is not None}
     previous = GENESIS
     for event in events:
@@ -661,9 +661,11 @@ def rows_for(synthetic: Synthetic, patient_id: int, as_of: date, now: datetime, 
     out.patients[-1].update(log_head=previous, log_length=len(events) - len(refused))
     for reminder, status in outcome.reminders_with_status():
         out.reminders.append({
-            "patient_id": patient_id, "kind": reminder.kind.value, "anchor_on": reminder.anchor_on,
-            "due_on": reminder.due_on, "resolved_on": reminder.resolved_on,
-            "cancelled_on": reminder.cancelled_on, "closed": reminder.closed_on is not None,
+            "patient_id": patient_id, "kind": reminder.kind.value, "opened_by": reminder.opened_by,
+            "anchor_on": reminder.anchor_on, "due_on": reminder.due_on,
+            "resolved_on": reminder.resolved_on, "cancelled_on": reminder.cancelled_on,
+            "closed_by": reminder.closed_by, "held_since": reminder.held_since,
+            "closed": reminder.closed_on is not None,
             "status": status.value, "snoozed_until": None, "updated_at": now})
     return outcome
 

@@ -13,6 +13,53 @@ from journey.errors import InvalidScenario
 from journey.scenario import Scenario, read_scenario
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+class _ScenarioLoader(yaml.SafeLoader):
+    """YAML as written (contract §7.11): a date that is not on the calendar stays the text it
+    was, for the entry to be refused in words; nothing else differs from ``yaml.safe_load``."""
+
+
+def _timestamp_or_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError:  # 2025-02-30: the shape of a date, no such day
+        return loader.construct_scalar(node)
+
+
+_ScenarioLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+
+
+def _mapping_value(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    return next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == key), None)
+
+
+def _check_ref_is_text(document: yaml.Node) -> None:
+    """A reference a YAML reader turns into a number, a time or a yes/no (``012345`` becomes
+    5349, ``12:30`` becomes 750) is refused with what was typed, never stored rewritten."""
+    patient = _mapping_value(document, "patient") or _mapping_value(
+        _mapping_value(document, "scenario"), "patient")
+    ref = _mapping_value(patient, "ref")
+    if isinstance(ref, yaml.ScalarNode) and ref.tag != _STR_TAG and ref.value.strip():
+        raise InvalidScenario(
+            f"The patient reference ref: {ref.value} must be written in quotes "
+            f"(ref: \"{ref.value}\"): without them a YAML reader turns it into something else "
+            f"(a number, a time or a yes/no), and the reference would be stored changed.")
+
+
+def _load_yaml(text: str) -> Any:
+    loader = _ScenarioLoader(text)
+    try:
+        document = loader.get_single_node()
+        if document is None:
+            return None
+        _check_ref_is_text(document)
+        return loader.construct_document(document)
+    finally:
+        loader.dispose()
 
 
 def load_document(path: Path) -> Any:
@@ -29,7 +76,7 @@ def load_document(path: Path) -> Any:
     try:
         if path.suffix.lower() == ".json":
             return json.loads(text)
-        return yaml.safe_load(text)
+        return _load_yaml(text)
     except RecursionError:
         raise InvalidScenario(f"{path.name} is nested too deeply to be a scenario file.") from None
     except (yaml.YAMLError, json.JSONDecodeError) as e:

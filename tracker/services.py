@@ -4,7 +4,7 @@ call these and nothing below them."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -23,11 +23,11 @@ from db.repository import (
     reminder_of,
 )
 from db.tables import EventRow, PatientRow, ReminderRow
-from journey.course import JourneyOutcome, Refusal, follow_journey
+from journey.course import PATHWAY_VERSION, JourneyOutcome, Refusal, follow_journey
 from journey.errors import ConcurrentUpdate, ImpossibleEntry, InvalidScenario, OffPathway
 from journey.events import ClinicalEvent, read_event
 from journey.profile import PatientProfile, dates_after, profile_to_dict, read_profile
-from journey.reminders import ReminderStatus, status_on
+from journey.reminders import Reminder, ReminderStatus, status_on
 from journey.scenario import Scenario
 from journey.settings import PathwaySettings
 from tracker.clock import Clock
@@ -184,7 +184,7 @@ class Tracker:
         row = PatientRow(ref=profile.ref, care_team=care_team, profile=profile_to_dict(profile),
                          timing=profile.timing(self.pathway.synchronous_window_days).value,
                          sidedness=profile.sidedness.value, phase="assessment", phase_on=today,
-                         version=1, created_at=now, updated_at=now)
+                         version=1, derived_with=PATHWAY_VERSION, created_at=now, updated_at=now)
         return repo.add_patient(row)
 
     def record_event(self, ref: str, raw_event: Mapping[str, Any], actor: str,
@@ -250,7 +250,8 @@ class Tracker:
         last_chain = repo.append_events(list(written.values()), stored.last_chain)
         repo.save_reminders(stored.row.id or 0, outcome.reminders_with_status(), today, now)
         head = (last_chain, stored.length + len(written)) if last_chain is not None else None
-        repo.bump_version(stored.row, stored.row.version, outcome.phase.value, today, now, head)
+        repo.bump_version(stored.row, stored.row.version, outcome.phase.value, today, now, head,
+                          PATHWAY_VERSION)
         return written, outcome
 
     def import_scenario(self, scenario: Scenario, actor: str, source: str = "") -> ImportReport:
@@ -287,6 +288,25 @@ class Tracker:
             added = len(new) - len(late)
             return ImportReport(scenario.profile.ref, created, added, already, refused, differs, source)
 
+    def rederive_stale(self, progress: Callable[[int, int], None] | None = None,
+                       batch: int = 500) -> int:
+        """Re-derive (phase and reminders, from the unchanged log) every patient derived under
+        another version of the pathway's rules: after an upgrade, the stored state is what the
+        new rules imply (migration 0004). Batch by batch, so an interrupted run resumes."""
+        done = 0
+        while True:
+            with UnitOfWork(self.engine) as repo:
+                total = done + repo.count_derived_otherwise(PATHWAY_VERSION)
+                rows = repo.patients_derived_otherwise(PATHWAY_VERSION, batch)
+                for row in rows:
+                    stored = repo.writable_journey(row)
+                    self._write_events(repo, stored, [], "rederive", "", refuse=False)
+            done += len(rows)
+            if progress is not None and rows:
+                progress(done, total)
+            if len(rows) < batch:
+                return done
+
     # -- proving the stored state ---------------------------------------------------------------
     def verify(self) -> Iterator[str]:
         """Differences between what is stored and what the event log implies (none when sound):
@@ -319,26 +339,29 @@ class Tracker:
         if outcome.phase.value != row.phase:
             yield (f"{ref}: stored phase {row.phase!r} but the log implies {outcome.phase.value!r} "
                    f"on {row.phase_on}.")
-        implied = {(r.kind.value, r.anchor_on): r for r in outcome.reminders}
+        if row.derived_with != PATHWAY_VERSION:
+            yield (f"{ref}: derived under other rules ({row.derived_with or 'before 2026.12'}); "
+                   f"start the tracker once to re-derive it from the log.")
+        implied = {r.key: r for r in outcome.reminders}
         for reminder_row in repo.reminder_rows(row.id or 0):
-            key = (reminder_row.kind, reminder_row.anchor_on)
-            want = implied.pop(key, None)
+            stored_reminder = reminder_of(reminder_row)
+            want = implied.pop(stored_reminder.key, None)
+            name = f"{reminder_row.kind} of {reminder_row.anchor_on}"
             if want is None:
                 if not reminder_row.closed:
-                    yield f"{ref}: the open reminder {key[0]} of {key[1]} is not implied by the log."
+                    yield f"{ref}: the open reminder {name} is not implied by the log."
                 continue
-            got = (reminder_row.due_on, reminder_row.resolved_on, reminder_row.cancelled_on)
-            if got != (want.due_on, want.resolved_on, want.cancelled_on):
-                yield (f"{ref}: reminder {key[0]} of {key[1]} is stored as {_dates(*got)}; the log "
-                       f"implies {_dates(want.due_on, want.resolved_on, want.cancelled_on)}.")
-        for key in implied:
-            yield f"{ref}: reminder {key[0]} of {key[1]} is implied by the log but not stored."
+            if stored_reminder != want:
+                yield (f"{ref}: reminder {name} is stored as {_dates(stored_reminder, row.phase_on)}; "
+                       f"the log implies {_dates(want, row.phase_on)}.")
+        for key, want in implied.items():
+            yield f"{ref}: reminder {key[0]} of {want.anchor_on} is implied by the log but not stored."
 
 
-def _dates(due_on: date, resolved_on: date | None, cancelled_on: date | None) -> str:
-    closed = (f", resolved {resolved_on}" if resolved_on else "") + \
-        (f", cancelled {cancelled_on}" if cancelled_on else "")
-    return f"due {due_on}{closed or ', open'}"
+def _dates(reminder: Reminder, day: date) -> str:
+    closed = (f", resolved {reminder.resolved_on}" if reminder.resolved_on else "") + \
+        (f", cancelled {reminder.cancelled_on}" if reminder.cancelled_on else "")
+    return f"due {reminder.due_on_at(day)}{closed or ', open'}"
 
 
 def replay_document(view: PatientView, refused: list[Refusal], window_days: int) -> dict[str, Any]:
@@ -355,7 +378,7 @@ def replay_document(view: PatientView, refused: list[Refusal], window_days: int)
         "context": [c.to_dict() for c in findings.context],
         "missing": list(findings.missing),
         "reminders": [
-            {"kind": r.kind.value, "due_on": r.due_on.isoformat(), "status": status.value,
+            {"kind": r.kind.value, "due_on": r.due_on_at(outcome.as_of).isoformat(), "status": status.value,
              "resolved_on": r.resolved_on.isoformat() if r.resolved_on else None,
              "cancelled_on": r.cancelled_on.isoformat() if r.cancelled_on else None,
              "anchor_on": r.anchor_on.isoformat()}

@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     total_chemo_tolerance_days: int = Field(default=30, ge=0, le=365)
     r1_chemo_window_weeks: int = Field(default=12, ge=1, le=52)
     recurrence_mdt_days: int = Field(default=30, ge=1, le=365)
+    #: a held line of therapy is reviewed this many days after the pause (contract §7.4)
+    hold_review_days: int = Field(default=42, ge=1, le=365)
+    #: the second stage of a two-stage liver operation is due this many weeks after the first
+    second_stage_weeks: int = Field(default=8, ge=1, le=52)
     #: the key of the pseudonymous references in exports (HMAC-SHA256); set it per site
     pseudonym_key: str = "change-me-per-site"
     #: who is recorded as the actor when the CLI records something
@@ -79,4 +83,6 @@ class Settings(BaseSettings):
             total_chemo_tolerance_days=self.total_chemo_tolerance_days,
             r1_chemo_window_weeks=self.r1_chemo_window_weeks,
             recurrence_mdt_days=self.recurrence_mdt_days,
+            hold_review_days=self.hold_review_days,
+            second_stage_weeks=self.second_stage_weeks,
         )

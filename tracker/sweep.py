@@ -77,7 +77,7 @@ class SweepReport:
 #: the reminder columns the sweep reads, all in the partial covering index (never the table)
 _SWEPT = (ReminderRow.id, ReminderRow.patient_id, ReminderRow.kind, ReminderRow.anchor_on,
           ReminderRow.due_on, ReminderRow.status, ReminderRow.announced, ReminderRow.snoozed_until,
-          ReminderRow.dismissed_on)
+          ReminderRow.dismissed_on, ReminderRow.held_since)
 
 
 def candidate_patients(tracker: Tracker, as_of: date) -> list[int]:
@@ -162,7 +162,8 @@ def _sweep_patients(tracker: Tracker, session: Session, ids: list[int], as_of: d
         phase = Phase(patient.phase)
         if any(r.kind == ReminderKind.REASSESSMENT_DUE.value for r in reminders):
             phase = clock_phase(phase)
-        statuses = {r.id: status_on(Reminder(ReminderKind(r.kind), r.anchor_on, r.due_on), as_of,
+        statuses = {r.id: status_on(Reminder(ReminderKind(r.kind), 0, r.anchor_on, r.due_on,
+                                             held_since=r.held_since), as_of,
                                     tracker.pathway).value for r in reminders}
         announce = {r.id for r in reminders if _to_announce(r, statuses[r.id], as_of)}
         changed = [r for r in reminders if statuses[r.id] != r.status or r.id in announce]

@@ -183,6 +183,34 @@ def test_a_navigator_records_a_reassessment_and_the_phase_moves_on(client: TestC
     assert events[-1]["type"] == "reassessment" and events[-1]["actor"] == "web:navigator1"
 
 
+def test_a_navigator_holds_and_resumes_a_line_through_the_api(client: TestClient, seeded: Seeded):
+    """Contract §7.4 through the API: the hold's own reason (not a stop reason) is accepted."""
+    h = auth(seeded, "navigator")
+    held = client.post("/api/v1/patients/P-LATE/events", headers=h,
+                       json={"type": "systemic_paused", "date": "2025-05-20",
+                             "reason": "intercurrent_illness"})
+    assert held.status_code == 201, held.text
+    resumed = client.post("/api/v1/patients/P-LATE/events", headers=h,
+                          json={"type": "systemic_resumed", "date": "2025-05-27", "regimen": "FOLFIRI"})
+    assert resumed.status_code == 201, resumed.text
+    reminders = client.get("/api/v1/reminders", params={"ref": "P-LATE"}, headers=h).json()
+    [review] = [r for r in reminders if r["kind"] == "hold_review"]
+    assert (review["due_on"], review["status"]) == ("2025-07-01", "resolved")
+
+
+def test_a_stage_is_a_number_in_the_api(client: TestClient, seeded: Seeded):
+    h = auth(seeded, "navigator")
+    stage = client.post("/api/v1/patients/P-LATE/events", headers=h,
+                        json={"type": "surgery", "date": "2025-05-30", "procedure": "liver_resection",
+                              "stage": 1, "margin": "R0"})
+    assert stage.status_code == 201, stage.text
+    assert stage.json()["phase_now"] == "resection"
+    wrong = client.post("/api/v1/patients/P-LATE/events", headers=h,
+                        json={"type": "surgery", "date": "2025-05-31", "procedure": "liver_resection",
+                              "stage": 3})
+    assert wrong.status_code == 422
+
+
 def test_a_refused_entry_answers_422_in_the_nurses_words(client: TestClient, seeded: Seeded):
     h = auth(seeded, "navigator")
     future = client.post("/api/v1/patients/P-LATE/events", json={**REASSESSMENT, "date": "2025-07-01"},

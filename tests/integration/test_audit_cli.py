@@ -19,6 +19,8 @@ from tracker.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
 XES = "{http://www.xes-standard.org/}"
+#: the 60 generated patients and the project's demo patients
+PATIENTS = 60 + len(list((ROOT / "docs" / "examples").glob("*.yaml")))
 
 
 @pytest.fixture
@@ -48,7 +50,7 @@ def audit(folder: Path, *extra: str) -> tuple[dict[str, Any], list[dict[str, str
 
 def test_the_cohort_audit_counts_every_patient_and_every_deviation_once(cohort: Path) -> None:
     summary, rows, _ = audit(cohort, "--suppress-below", "1")  # no cell hidden: every count shown
-    assert summary["patients"] == 66
+    assert summary["patients"] == PATIENTS
     assert {"synchronous", "metachronous"} <= set(summary["by_timing"])
     counted = sum(c["events"] for c in summary["checks"] if c["events"] is not None)
     assert counted == len(rows) > 0
@@ -92,8 +94,18 @@ def test_the_xes_export_has_one_trace_per_patient_with_timestamps_and_phases(coh
     log = ET.parse(cohort / "log.xes").getroot()
     assert log.tag == f"{XES}log"
     traces = log.findall(f"{XES}trace")
-    assert len(traces) == 66
+    assert len(traces) == PATIENTS
     event = traces[0].find(f"{XES}event")
     assert event is not None
     keys = {child.get("key") for child in event}
     assert {"concept:name", "time:timestamp", "lifecycle:transition", "phase"} <= keys
+
+
+def test_the_audit_counts_the_lines_held_and_how_long(cohort: Path) -> None:
+    """Contract §7.4: DEMO-08's post-operative FOLFOX has been on hold since 2026-09-14."""
+    summary, _, html = audit(cohort, "--suppress-below", "1")
+    holds = summary["holds"]["all"]
+    assert holds["lines"] >= PATIENTS // 2 and holds["held_lines"] >= 1
+    assert 0 < holds["share"] < 1
+    assert holds["median_days_held"] is not None
+    assert "Lines of therapy held and resumed" in html

@@ -176,6 +176,51 @@ def test_replay_of_an_unreadable_or_malformed_file_exits_2_with_a_message_on_std
     assert "Traceback" not in flat(result.stderr)
 
 
+UNQUOTED_PATIENT = """patient:
+  ref: {ref}
+  primary: {{site: sigmoid, diagnosed_on: 2024-01-10, resected_on: 2024-02-01}}
+  metastases: {{detected_on: 2024-12-01, count: 2, max_size_mm: 35}}
+events: []
+as_of: 2025-01-01
+"""
+
+
+@pytest.mark.parametrize("ref", ["012345", "12:30", "0x1F", "yes", "2025-01-01"])
+def test_a_reference_a_yaml_reader_would_change_is_refused_with_what_was_typed(
+        tmp_path: Path, database: Path, ref: str) -> None:
+    """Contract §7.11: 012345 would become patient 5349; it must be quoted, never stored changed."""
+    path = write(tmp_path, "unquoted.yaml", UNQUOTED_PATIENT.format(ref=ref))
+    for command in (("replay", str(path), "--json"), ("import", str(path))):
+        result = run(*command)
+        assert result.exit_code == 2, result.stdout
+        assert f"ref: {ref}" in flat(result.stderr) and "in quotes" in flat(result.stderr)
+    assert run("patient", "count").stdout.strip() == "0"
+    quoted = write(tmp_path, "quoted.yaml", UNQUOTED_PATIENT.format(ref=f'"{ref}"'))
+    assert json.loads(run("replay", str(quoted), "--json").stdout)["patient"] == ref
+
+
+def test_a_date_off_the_calendar_rejects_its_event_and_in_the_patient_block_the_file(
+        tmp_path: Path) -> None:
+    one_event = write(tmp_path, "event.yaml", UNQUOTED_PATIENT.format(ref='"P-1"').replace(
+        "events: []", "events:\n  - {date: 2024-12-10, type: mdt_review, resectable: true}\n"
+                      "  - {date: 2024-02-30, type: progression}"))
+    result = run("replay", str(one_event), "--json")
+    assert result.exit_code == 0
+    [rejected] = json.loads(result.stdout)["rejected"]
+    assert rejected["index"] == 1 and "not a date on the calendar" in rejected["reason"]
+    patient_block = write(tmp_path, "patient.yaml", UNQUOTED_PATIENT.format(ref='"P-1"').replace(
+        "diagnosed_on: 2024-01-10", "diagnosed_on: 2024-02-30"))
+    result = run("replay", str(patient_block), "--json")
+    assert result.exit_code == 2
+    assert "The date the primary was diagnosed ('2024-02-30') is not a date on the calendar" in flat(
+        result.stderr)
+    as_of = write(tmp_path, "asof.yaml", UNQUOTED_PATIENT.format(ref='"P-1"').replace(
+        "as_of: 2025-01-01", "as_of: 2025-02-29"))
+    result = run("replay", str(as_of), "--json")
+    assert result.exit_code == 2 and "as_of ('2025-02-29') is not a date on the calendar" in flat(
+        result.stderr)
+
+
 def test_the_console_program_exits_2_on_stderr_for_a_file_it_cannot_read(tmp_path: Path) -> None:
     done = replay_subprocess(tmp_path / "missing.yaml", "--json")
     assert (done.returncode, done.stdout) == (2, "")
@@ -254,6 +299,23 @@ def test_event_add_records_and_tells_where_the_patient_moved(registered: str) ->
                      "--response", "PR", "--resectable", "true")
         assert result.exit_code == 0, result.stderr
         assert "neoadjuvant -> resection" in flat(result.stdout)
+        assert run("verify").exit_code == 0
+
+
+def test_event_add_speaks_the_vocabulary_of_real_courses(registered: str) -> None:
+    """Contract §7: a hold and its resumption, the stages of a liver operation, from the CLI."""
+    steps = [("systemic_paused", "2025-02-01", "--reason", "toxicity"),
+             ("systemic_resumed", "2025-02-20", "--regimen", "FOLFIRI"),
+             ("systemic_stopped", "2025-04-01", "--reason", "surgery"),
+             ("surgery", "2025-04-20", "--procedure", "liver_resection", "--stage", "1", "--margin", "R0"),
+             ("surgery", "2025-04-28", "--procedure", "portal_vein_embolisation"),
+             ("surgery", "2025-05-30", "--procedure", "liver_resection", "--stage", "2", "--margin", "R0")]
+    with freeze_time("2025-06-01 12:00:00"):
+        for type_, day, *fields in steps:
+            result = run("event", "add", registered, "--type", type_, "--date", day, *fields)
+            assert result.exit_code == 0, (type_, result.stderr)
+        shown = flat(run("patient", "show", registered).stdout)
+        assert "hold review" in shown and "second stage due" in shown
         assert run("verify").exit_code == 0
 
 

@@ -30,7 +30,8 @@ BAD_FILES: dict[str, tuple[str, str, str]] = {
                                        "after today"),
     "a diagnosis in year 1": (".yaml", scenario_text(primary={"diagnosed_on": "0001-01-10"}), "before 1900"),
     "an impossible calendar date": (".yaml", scenario_text(primary={"diagnosed_on": "2024-02-30"}),
-                                    "YYYY-MM-DD"),
+                                    "The date the primary was diagnosed ('2024-02-30') is not a "
+                                    "date on the calendar"),
     "negative count": (".yaml", scenario_text(metastases={"count": -2}), "between 1 and 200"),
     "a 10^9 mm metastasis": (".json", scenario_text(".json", metastases={"max_size_mm": 10**9}),
                              "between 1 and 300 mm"),
@@ -115,7 +116,7 @@ BAD_EVENTS: dict[str, tuple[list[str], str]] = {
                                                "--response", "PR", "--resectable", "true"],
                                               "before the primary tumour was diagnosed"),
     "February 30th": (["--type", "reassessment", "--date", "2025-02-30", "--response", "PR",
-                       "--resectable", "true"], "YYYY-MM-DD"),
+                       "--resectable", "true"], "not a date on the calendar"),
     "an unknown event type": (["--type", "chemo", "--date", "2025-03-01"], "not something the tracker"),
     "SQL injection as the type": (["--type", "reassessment'; DELETE FROM event; --", "--date", "2025-03-01"],
                                   "not something the tracker"),

@@ -123,7 +123,8 @@ def test_a_recommendation_carries_its_seed_kind_and_ruleset_version():
     shown = {r.id: r.to_dict() for r in advice.recommendations}
     assert shown["G-PERIOP-FOLFOX"] == {
         "id": "G-PERIOP-FOLFOX", "text": shown["G-PERIOP-FOLFOX"]["text"], "seed": 5,
-        "kind": "recommendation", "seed_lines": [5], "ruleset": RULESET_VERSION}
+        "kind": "recommendation", "seed_lines": [5], "ruleset": RULESET_VERSION,
+        "conflicts_with": []}
 
 
 def test_outside_guideline_has_no_seed_line():
@@ -240,11 +241,22 @@ def test_the_twelve_month_window_counts_calendar_months_not_365_days():
     assert "G-OXALIPLATIN-FAILURE" in ids(advice_for(_prior("2023-03-01", "2024-03-01"), [RESECTABLE]))
 
 
-def test_missing_oxaliplatin_dates_are_not_guessed():
-    advice = advice_for(_prior("2024-01-15", None), [RESECTABLE])
+def test_a_missing_last_oxaliplatin_dose_is_not_guessed():
+    advice = advice_for(_prior(None, "2024-11-01"), [RESECTABLE])
     assert not ids(advice) & {"G-OXALIPLATIN-FAILURE", "G-PERIOP-FOLFOX"}
     assert "G-PMMR-CHEMO-FIRST" in ids(advice)
     assert any("oxaliplatin" in m and "G-OXALIPLATIN-FAILURE" in m for m in advice.missing)
+
+
+@pytest.mark.parametrize("last_dose,failed", [("2024-01-15", True), ("2023-11-30", False)])
+def test_without_a_relapse_date_the_metastases_detection_stands_for_it(last_dose, failed):
+    """Contract §7.8: the liver metastases (found 2025-01-10) are the relapse; the recorded
+    profile keeps no relapse date (nothing is written that was not typed)."""
+    profile = _prior(last_dose, None)
+    found = ids(advice_for(profile, [RESECTABLE]))
+    assert ("G-OXALIPLATIN-FAILURE" in found) is failed
+    assert ("G-PERIOP-FOLFOX" in found) is not failed
+    assert profile["prior_oxaliplatin"]["relapsed_on"] is None
 
 
 def test_oxaliplatin_failure_is_warned_about_for_unresectable_disease_too():

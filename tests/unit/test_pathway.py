@@ -14,19 +14,15 @@ from journey.events import ClinicalEvent, EventType
 from journey.pathway import (
     ACTIVE,
     PATHWAY,
-    POSTOP,
-    PREOP,
     REASSESSMENT_FALLS_DUE,
-    SALVAGE_INTENT,
-    Course,
     Journey,
     Phase,
     Step,
-    Therapy,
     take_step,
 )
 from journey.scenario import read_scenario
-from tests.conftest import PERIOP_START, ev, follow, scenario
+from journey.treatment import Course, Hold, Intent, LiverOperation, RegimenChange, TherapyLine
+from tests.conftest import PERIOP_START, as_seen, ev, follow, scenario
 
 P = Phase
 E = EventType
@@ -38,18 +34,39 @@ REFUSED = None  # no transition from this phase
 # Courses: what the guards can see
 
 
-def _therapy(intent: str) -> Therapy:
-    return Therapy("FOLFOX", None, date(2025, 1, 1), intent)
+def _course(line: Intent | None = None, liver: int | str | None = "none", ever: bool = False,
+            held: bool = False, back: bool = False, closed_with: str | None = None) -> Course:
+    """A course as the fold leaves it: a running line of ``line`` intent (held or not), the
+    episode's liver operation (``None``: a single one; 1: a first stage), earlier liver surgery."""
+    course = Course(liver_treated_ever=ever, back_after_closure=back, closed_with=closed_with)
+    day = date(2025, 1, 1)
+    if liver != "none":
+        course.episode.liver_operations.append(
+            LiverOperation(1, day, "liver_resection", liver if isinstance(liver, int) else None, "R0"))
+    if line is not None:
+        therapy = TherapyLine(2, day, line, 0, [RegimenChange(day, "FOLFOX", None, 2)])
+        if held:
+            therapy.holds.append(Hold(day, "toxicity", 3))
+        course.episode.lines.append(therapy)
+        course.line = therapy
+    return course
 
 
 COURSES = {
-    "fresh": lambda: Course(),
-    "on_preop": lambda: Course(therapy=_therapy(PREOP)),
-    "on_postop": lambda: Course(therapy=_therapy(POSTOP), liver_treated_in_episode=True,
-                                liver_treated_ever=True),
-    "on_salvage": lambda: Course(therapy=_therapy(SALVAGE_INTENT)),
-    "liver_operated": lambda: Course(liver_treated_in_episode=True, liver_treated_ever=True),
-    "liver_operated_before": lambda: Course(liver_treated_ever=True),
+    "fresh": lambda: _course(),
+    "on_preop": lambda: _course(Intent.PREOP),
+    "held": lambda: _course(Intent.PREOP, held=True),
+    "on_postop": lambda: _course(Intent.POSTOP, liver=None, ever=True),
+    "on_salvage": lambda: _course(Intent.SALVAGE),
+    "liver_operated": lambda: _course(liver=None, ever=True),
+    "liver_operated_before": lambda: _course(ever=True),
+    "between_stages": lambda: _course(liver=1),
+    "between_stages_before": lambda: _course(liver=1, ever=True),
+    "on_interval": lambda: _course(Intent.INTERVAL, liver=1),
+    "back_after_liver_surgery": lambda: _course(ever=True, back=True),
+    "transferred": lambda: _course(closed_with="transfer"),
+    "lost": lambda: _course(closed_with="lost_to_follow_up"),
+    "died": lambda: _course(closed_with="death"),
 }
 
 
@@ -79,6 +96,12 @@ SIMULTANEOUS = event(E.SURGERY, procedure="simultaneous_resection")
 RECURRENCE = event(E.RECURRENCE, site="liver_only")
 PROGRESSION = event(E.PROGRESSION)
 DEATH, TRANSFER, LOST = event(E.DEATH), event(E.TRANSFER), event(E.LOST_TO_FOLLOW_UP)
+PAUSED = event(E.SYSTEMIC_PAUSED, reason="toxicity")
+RESUMED = event(E.SYSTEMIC_RESUMED)
+RETURNED = event(E.RETURNED)
+EMBOLISATION = event(E.SURGERY, procedure="portal_vein_embolisation")
+STAGE_1 = event(E.SURGERY, procedure="liver_resection", stage=1, margin="R0")
+STAGE_2 = event(E.SURGERY, procedure="liver_resection", stage=2, margin="R0")
 
 
 @dataclass(frozen=True)
@@ -100,7 +123,8 @@ class Case:
 
 def cases(phases, course, evt, expected) -> list[Case]:
     phases = (phases,) if isinstance(phases, Phase) else tuple(phases)
-    return [Case(p, course, evt, p if expected == "stay" else expected) for p in phases]
+    events = evt if isinstance(evt, tuple) else (evt,)
+    return [Case(p, course, e, p if expected == "stay" else expected) for p in phases for e in events]
 
 
 def all_but(*excluded: Phase) -> tuple[Phase, ...]:
@@ -137,6 +161,8 @@ CASES: list[Case] = [
     *cases((P.ASSESSMENT, P.RECURRENCE), "fresh", STARTED, P.NEOADJUVANT),
     Case(P.RESECTION, "liver_operated", STARTED, P.ADJUVANT),
     Case(P.RESECTION, "fresh", STARTED, P.NEOADJUVANT),
+    # between the two stages of a liver operation: interval therapy, the patient stays (§7.6)
+    Case(P.RESECTION, "between_stages", STARTED, P.RESECTION),
     *cases(PREOP_PHASES, "on_preop", STARTED, "stay"),
     Case(P.ADJUVANT, "on_postop", STARTED, P.ADJUVANT),
     Case(P.SALVAGE, "on_salvage", STARTED, P.SALVAGE),
@@ -153,13 +179,24 @@ CASES: list[Case] = [
     Case(P.ADJUVANT, "on_postop", STOPPED["toxicity"], P.SURVEILLANCE),
     Case(P.RESECTION, "on_preop", STOPPED["surgery"], P.RESECTION),
     Case(P.RESECTION, "on_preop", STOPPED["toxicity"], P.RESECTION),
+    # interval therapy stopped for the second stage: the patient stays in resection (§7.6)
+    Case(P.RESECTION, "on_interval", STOPPED["surgery"], P.RESECTION),
     # post-operative therapy interrupted by an operation (e.g. the primary after the liver)
     Case(P.RESECTION, "on_postop", STOPPED["completed"], P.SURVEILLANCE),
     *cases((P.ASSESSMENT, P.SURVEILLANCE, P.RECURRENCE), "fresh", STOPPED["other"], "stay"),
     Case(P.SALVAGE, "on_salvage", STOPPED["toxicity"], P.SALVAGE),
     Case(P.CLOSED, "fresh", STOPPED["completed"], REFUSED),
     Case(P.CLOSED, "fresh", STOPPED["progression"], REFUSED),
+    # -- therapy held and resumed (contract §7.4): the phase stays -------------------------------
+    *cases(ACTIVE, "on_preop", PAUSED, "stay"),
+    *cases(ACTIVE, "fresh", PAUSED, REFUSED),
+    *cases(ACTIVE, "held", PAUSED, REFUSED),
+    *cases(ACTIVE, "held", RESUMED, "stay"),
+    *cases(ACTIVE, "on_preop", RESUMED, REFUSED),
+    *cases(P.CLOSED, "held", (PAUSED, RESUMED), REFUSED),
     # -- reassessment (seed:13) ------------------------------------------------------------------
+    Case(P.RESECTION, "between_stages", REASSESS_PD, P.SALVAGE),
+    Case(P.RESECTION, "between_stages", REASSESS_SD, P.RESECTION),
     *cases((*PREOP_PHASES, P.RESECTION, P.SALVAGE), "on_preop", REASSESS_PD, P.SALVAGE),
     *cases((*PREOP_PHASES, P.RESECTION, P.SALVAGE), "on_preop", REASSESS_PR_RESECTABLE, P.RESECTION),
     *cases((*PREOP_PHASES, P.RESECTION), "on_preop", REASSESS_SD, P.NEOADJUVANT),
@@ -182,20 +219,38 @@ CASES: list[Case] = [
     Case(P.SURVEILLANCE, "liver_operated", ABLATION, REFUSED),
     Case(P.SURVEILLANCE, "liver_operated", SIMULTANEOUS, REFUSED),
     Case(P.CLOSED, "fresh", LIVER_SURGERY, REFUSED),
+    # two-stage liver surgery; portal vein embolisation is not a liver operation (§7.6)
+    *cases(all_but(P.SURVEILLANCE), "fresh", EMBOLISATION, "stay"),
+    Case(P.SURVEILLANCE, "liver_operated", EMBOLISATION, REFUSED),
+    Case(P.NEOADJUVANT, "on_preop", STAGE_1, P.RESECTION),
+    Case(P.RESECTION, "between_stages", STAGE_1, REFUSED),
+    Case(P.RESECTION, "between_stages", STAGE_2, P.RESECTION),
+    Case(P.RESECTION, "on_interval", STAGE_2, P.RESECTION),
+    *cases(all_but(P.SURVEILLANCE), "fresh", STAGE_2, REFUSED),
     # -- recurrence and progression -------------------------------------------------------------
     Case(P.SURVEILLANCE, "liver_operated", RECURRENCE, P.RECURRENCE),
     Case(P.ADJUVANT, "on_postop", RECURRENCE, P.RECURRENCE),
     Case(P.RESECTION, "liver_operated", RECURRENCE, P.RECURRENCE),
     Case(P.RESECTION, "liver_operated_before", RECURRENCE, P.RECURRENCE),
     Case(P.RESECTION, "fresh", RECURRENCE, REFUSED),
+    # between the stages the liver surgery is not complete: growing disease is progression
+    Case(P.RESECTION, "between_stages_before", RECURRENCE, REFUSED),
+    # back after a transfer, the recurrence found meanwhile (§7.9)
+    Case(P.ASSESSMENT, "back_after_liver_surgery", RECURRENCE, P.RECURRENCE),
     Case(P.ADJUVANT, "fresh", RECURRENCE, REFUSED),
     *cases((P.ASSESSMENT, P.NEOADJUVANT, P.REASSESSMENT, P.RECURRENCE, P.SALVAGE, P.CLOSED),
            "liver_operated_before", RECURRENCE, REFUSED),
+    Case(P.ASSESSMENT, "liver_operated_before", RECURRENCE, REFUSED),
     *cases(all_but(P.SURVEILLANCE), "fresh", PROGRESSION, P.SALVAGE),
     *cases((P.SURVEILLANCE, P.CLOSED), "liver_operated", PROGRESSION, REFUSED),
     # -- closure ----------------------------------------------------------------------------------
     *[c for closing in (DEATH, TRANSFER, LOST) for c in cases(ACTIVE, "fresh", closing, P.CLOSED)],
     *[Case(P.CLOSED, "fresh", closing, REFUSED) for closing in (DEATH, TRANSFER, LOST)],
+    # coming back after a transfer or a loss to follow-up, never after death (§7.9)
+    Case(P.CLOSED, "transferred", RETURNED, P.ASSESSMENT),
+    Case(P.CLOSED, "lost", RETURNED, P.ASSESSMENT),
+    Case(P.CLOSED, "died", RETURNED, REFUSED),
+    *cases(ACTIVE, "fresh", RETURNED, REFUSED),
     # -- the clock: a reassessment falls due, only from neoadjuvant ---------------------------
     Case(P.NEOADJUVANT, "on_preop", None, P.REASSESSMENT),
     *cases((*all_but(P.NEOADJUVANT), P.CLOSED), "on_preop", None, REFUSED),
@@ -207,9 +262,10 @@ def journey_in(case: Case) -> Journey:
 
 
 def row_taken(journey: Journey, trigger: str, evt: ClinicalEvent | None) -> Step | None:
-    """The table's own reading: the first row for the trigger from the phase whose guards hold."""
+    """The table's own reading: the first row for the trigger from the phase whose guards hold
+    (the rows only an override takes are not on the ordinary path)."""
     for row in PATHWAY:
-        if row.trigger != trigger or journey.phase not in row.sources:
+        if row.trigger != trigger or journey.phase not in row.sources or row.by_override:
             continue
         if all(g(journey, evt) for g in row.when) and not any(g(journey, evt) for g in row.unless):
             return row
@@ -242,7 +298,7 @@ def test_the_shared_machine_follows_the_table_exactly() -> None:
 def test_every_row_of_the_transition_table_is_exercised() -> None:
     used = {id(row_taken(journey_in(c), c.trigger, c.event)) for c in CASES}
     unused = [f"{row.trigger} {[s.value for s in row.sources]} -> {row.dest}: {row.why}"
-              for row in PATHWAY if id(row) not in used]
+              for row in PATHWAY if id(row) not in used and not row.by_override]
     assert not unused, "rows no case reaches: " + "; ".join(unused)
 
 
@@ -284,8 +340,9 @@ SURGERY_DONE = (*PERIOP_START,
 #: (history so far, off-pathway entry, phase it reaches with an override)
 OFF_PATHWAY = {
     "progression in follow-up": (SURGERY_DONE, ev("progression", "2025-09-01"), P.SALVAGE),
+    # routed by the course (§7.10): after the episode's liver operation it is post-operative
     "therapy started in follow-up": (SURGERY_DONE, ev("systemic_started", "2025-09-01",
-                                                      regimen="FOLFIRI"), P.NEOADJUVANT),
+                                                      regimen="FOLFIRI"), P.ADJUVANT),
     "liver operation in follow-up": (SURGERY_DONE, ev("surgery", "2025-09-01",
                                                       procedure="liver_resection"), P.RESECTION),
     "reassessment before any therapy": ((ev("mdt_review", "2025-01-06", resectable=True,
@@ -294,8 +351,13 @@ OFF_PATHWAY = {
                                            resectable=True), P.RESECTION),
     "recurrence before liver treatment": (PERIOP_START, ev("recurrence", "2025-02-01",
                                                            site="liver_only"), P.RECURRENCE),
-    "MDT review after transfer": ((*PERIOP_START, ev("transfer", "2025-02-01")),
-                                  ev("mdt_review", "2025-03-01", resectable=False), P.CLOSED),
+    "therapy held with none running": (SURGERY_DONE, ev("systemic_paused", "2025-09-01",
+                                                        reason="toxicity"), P.SURVEILLANCE),
+    "therapy resumed without a hold": (PERIOP_START, ev("systemic_resumed", "2025-02-01"),
+                                       P.NEOADJUVANT),
+    "second stage without a first": (PERIOP_START, ev("surgery", "2025-02-20",
+                                                      procedure="liver_resection", stage=2),
+                                     P.RESECTION),
 }
 
 
@@ -336,12 +398,19 @@ def test_an_off_pathway_step_with_an_override_is_recorded_and_marked_overridden(
     ev("progression", "2025-02-10"),
     ev("recurrence", "2025-02-10", site="liver_only"),
 ])
-def test_after_closure_the_refusal_gives_no_advice_that_would_be_refused_too(entry: dict) -> None:
+@pytest.mark.parametrize("override", [None, "the team insists"])
+def test_after_closure_an_entry_is_refused_and_no_override_reopens_the_journey(
+        entry: dict, override: str | None) -> None:
+    """Contract §7.9: only a return reopens a journey closed by transfer or loss to follow-up."""
+    if override:
+        entry = {**entry, "override": override}
     outcome = follow(scenario(*PERIOP_START, ev("transfer", "2025-02-01"), entry, as_of="2025-03-01"))
     [refusal] = outcome.refusals
+    assert refusal.impossible
     assert "closed (transfer to another centre)" in refusal.reason
+    assert "return" in refusal.reason
     assert "follow-up" not in refusal.reason and "record progression" not in refusal.reason
-    assert "override" in refusal.reason
+    assert outcome.phase is P.CLOSED
 
 
 def test_an_override_on_a_step_the_pathway_allows_is_not_marked_overridden() -> None:
@@ -569,9 +638,6 @@ JOURNEY = (*PERIOP_START,
            ev("recurrence", "2026-02-01", site="liver_only"))
 
 
-def _seen(outcome) -> tuple:
-    return (outcome.phase, [s.to_dict() for s in outcome.steps], outcome.reminders_with_status(),
-            outcome.refusals)
 
 
 @pytest.mark.parametrize("order", ["reversed", "rotated", "interleaved"])
@@ -581,5 +647,5 @@ def test_entries_recorded_in_any_order_give_the_same_journey(order: str) -> None
                  "interleaved": events[::2] + events[1::2]}[order]
     on_time = follow(scenario(*events, as_of="2026-03-01"))
     late = follow(scenario(*reordered, as_of="2026-03-01"))
-    assert _seen(late) == _seen(on_time)
+    assert as_seen(late) == as_seen(on_time)
     assert on_time.phase is P.RECURRENCE and on_time.refusals == []

@@ -114,7 +114,9 @@ def test_several_problems_are_reported_together() -> None:
 def test_every_event_type_of_the_contract_is_known() -> None:
     assert {t.value for t in EventType} == {
         "mdt_review", "systemic_started", "systemic_stopped", "reassessment", "radiotherapy",
-        "surgery", "recurrence", "progression", "death", "transfer", "lost_to_follow_up"}
+        "surgery", "recurrence", "progression", "death", "transfer", "lost_to_follow_up",
+        # contract 1.1
+        "systemic_paused", "systemic_resumed", "returned"}
     assert set(EVENT_SPECS) == set(EventType)
 
 
@@ -130,7 +132,9 @@ def test_an_event_is_read_with_its_fields_normalised() -> None:
 @pytest.mark.parametrize("entry,words", [
     ({"date": "2025-02-01", "type": "scan"}, "not something the tracker can record"),
     ({"type": "progression"}, "has no date"),
-    ({"date": "2025-13-01", "type": "progression"}, "YYYY-MM-DD"),
+    ({"date": "2025-13-01", "type": "progression"}, "not a date on the calendar"),
+    ({"date": "2025-02-30", "type": "progression"}, "not a date on the calendar"),
+    ({"date": "1/2/2025", "type": "progression"}, "YYYY-MM-DD"),
     ({"date": "2025-02-01", "type": "mdt_review"}, "needs its resectable"),
     ({"date": "2025-02-01", "type": "mdt_review", "resectable": True, "plan": "wait"}, "plan must be one of"),
     ({"date": "2025-02-01", "type": "progression", "site": "liver_only"}, "has no field site"),

@@ -46,7 +46,7 @@ def reminders_of(outcome, kind: ReminderKind) -> list[tuple[Reminder, ReminderSt
 ])
 def test_a_reassessment_falls_due_two_calendar_months_after_its_anchor(start: date, due: date) -> None:
     assert add_months(start, 2) == due
-    reminder = next_reassessment(start, DEFAULT_SETTINGS)
+    reminder = next_reassessment(1, start, DEFAULT_SETTINGS)
     assert (reminder.kind, reminder.anchor_on, reminder.due_on) == (K.REASSESSMENT_DUE, start, due)
 
 
@@ -100,7 +100,7 @@ DUE = date(2025, 3, 10)
 ])
 def test_the_status_moves_from_scheduled_to_due_to_overdue_after_the_grace(day: date,
                                                                            status: ReminderStatus) -> None:
-    reminder = Reminder(K.REASSESSMENT_DUE, date(2025, 1, 10), DUE)
+    reminder = Reminder(K.REASSESSMENT_DUE, 1, date(2025, 1, 10), DUE)
     assert status_on(reminder, day, DEFAULT_SETTINGS) is status
     # and the same through the replay of a patient on pre-operative therapy (started 2025-01-10)
     if day >= date(2025, 1, 10):
@@ -113,7 +113,7 @@ def test_the_status_moves_from_scheduled_to_due_to_overdue_after_the_grace(day: 
                                                  (30, DUE + timedelta(days=31))])
 def test_the_grace_period_is_a_setting(grace: int, first_overdue: date) -> None:
     settings = PathwaySettings(reminder_grace_days=grace)
-    reminder = Reminder(K.REASSESSMENT_DUE, date(2025, 1, 10), DUE)
+    reminder = Reminder(K.REASSESSMENT_DUE, 1, date(2025, 1, 10), DUE)
     assert overdue_from(DUE, settings) == first_overdue
     assert status_on(reminder, first_overdue - timedelta(days=1), settings) is S.DUE
     assert status_on(reminder, first_overdue, settings) is S.OVERDUE
@@ -123,14 +123,14 @@ def test_the_grace_period_is_a_setting(grace: int, first_overdue: date) -> None:
 
 
 def test_a_resolved_reminder_reads_resolved_from_its_resolution_day_only() -> None:
-    reminder = Reminder(K.REASSESSMENT_DUE, date(2025, 1, 10), DUE).resolve(DUE + timedelta(days=20))
+    reminder = Reminder(K.REASSESSMENT_DUE, 1, date(2025, 1, 10), DUE).resolve(DUE + timedelta(days=20), by=2)
     assert status_on(reminder, DUE + timedelta(days=19), DEFAULT_SETTINGS) is S.OVERDUE
     assert status_on(reminder, DUE + timedelta(days=20), DEFAULT_SETTINGS) is S.RESOLVED
     assert status_on(reminder, DUE + timedelta(days=900), DEFAULT_SETTINGS) is S.RESOLVED
 
 
 def test_a_cancelled_reminder_reads_cancelled_from_its_cancellation_day() -> None:
-    reminder = Reminder(K.REASSESSMENT_DUE, date(2025, 1, 10), DUE).cancel(DUE - timedelta(days=5))
+    reminder = Reminder(K.REASSESSMENT_DUE, 1, date(2025, 1, 10), DUE).cancel(DUE - timedelta(days=5), by=2)
     assert status_on(reminder, DUE - timedelta(days=6), DEFAULT_SETTINGS) is S.SCHEDULED
     assert status_on(reminder, DUE - timedelta(days=5), DEFAULT_SETTINGS) is S.CANCELLED
     assert status_on(reminder, DUE + timedelta(days=60), DEFAULT_SETTINGS) is S.CANCELLED
@@ -175,7 +175,7 @@ def test_cleared_for_surgery_on_therapy_the_reassessments_go_on_until_therapy_st
 def test_status_is_read_on_the_day_the_freezegun_clock_says() -> None:
     from tracker.clock import SystemClock
 
-    reminder = Reminder(K.REASSESSMENT_DUE, date(2025, 1, 10), DUE)
+    reminder = Reminder(K.REASSESSMENT_DUE, 1, date(2025, 1, 10), DUE)
     clock = SystemClock("UTC")
     with freeze_time("2025-03-09 23:59:59"):
         assert status_on(reminder, clock.today(), DEFAULT_SETTINGS) is S.SCHEDULED
@@ -197,12 +197,12 @@ def test_today_is_the_day_at_the_site_not_in_utc() -> None:
 # Total chemotherapy check (seed:5, seed:14)
 
 def test_the_total_check_falls_due_when_pre_and_post_operative_days_reach_the_target() -> None:
-    assert total_chemo_check(date(2025, 5, 19), 84, DEFAULT_SETTINGS).due_on == date(2025, 5, 19) + \
+    assert total_chemo_check(1, date(2025, 5, 19), 84, DEFAULT_SETTINGS).due_on == date(2025, 5, 19) + \
         timedelta(days=99)
-    assert total_chemo_check(date(2025, 5, 19), 0, DEFAULT_SETTINGS).due_on == date(2025, 11, 18)
-    assert total_chemo_check(date(2025, 5, 19), 200, DEFAULT_SETTINGS).due_on == date(2025, 5, 19)
+    assert total_chemo_check(1, date(2025, 5, 19), 0, DEFAULT_SETTINGS).due_on == date(2025, 11, 18)
+    assert total_chemo_check(1, date(2025, 5, 19), 200, DEFAULT_SETTINGS).due_on == date(2025, 5, 19)
     custom = PathwaySettings(total_chemo_target_days=150)
-    assert total_chemo_check(date(2025, 5, 19), 50, custom).due_on == date(2025, 5, 19) + timedelta(100)
+    assert total_chemo_check(1, date(2025, 5, 19), 50, custom).due_on == date(2025, 5, 19) + timedelta(100)
 
 
 PERIOP_TO_ADJUVANT = (*PERIOP_START,  # pre-op 2025-01-10 .. 2025-04-04 = 84 days
@@ -287,7 +287,10 @@ def test_a_reminder_computed_many_times_is_one_reminder() -> None:
         assert len(keys) == len(set(keys)) == 2
 
 
-def test_reminders_are_identified_by_kind_and_anchor() -> None:
-    a = next_reassessment(date(2025, 1, 10), DEFAULT_SETTINGS)
-    assert a.key == ("reassessment_due", date(2025, 1, 10))
-    assert a.resolve(date(2025, 3, 1)).key == a.key
+def test_reminders_are_identified_by_kind_and_the_entry_that_opened_them() -> None:
+    a = next_reassessment(7, date(2025, 1, 10), DEFAULT_SETTINGS)
+    assert a.key == ("reassessment_due", 7)
+    resolved = a.resolve(date(2025, 3, 1), by=9)
+    assert resolved.key == a.key and resolved.closed_by == 9
+    # another entry on the same day opens another reminder, never the same one (contract §7.1)
+    assert next_reassessment(8, date(2025, 1, 10), DEFAULT_SETTINGS).key != a.key

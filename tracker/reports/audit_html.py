@@ -23,6 +23,7 @@ from matplotlib.patches import Patch
 from journey.adherence import CHECKS_BY_ID
 from journey.cohort import (
     DAYS_PER_MONTH,
+    GROUPS,
     INTERVAL_LABELS,
     INTERVALS,
     SEED_DFI_MEDIAN_MONTHS,
@@ -320,6 +321,16 @@ reassessments (seed:13: every 2 months).
 {% set ri = s.reassessment_interval_days %}{% if not ri.suppressed and ri.n %}n={{ ri.n }}, median
 {{ num(ri.median) }} days (IQR {{ num(ri.q1) }}&ndash;{{ num(ri.q3) }}).{% endif %}</figcaption></figure>
 
+<h2>Lines of therapy held and resumed</h2>
+<table><tr><th class="l">group</th><th>lines given</th><th>lines held</th><th>share held</th>
+<th>median days held</th></tr>
+{% for g in groups %}{% set h = s.holds[g] %}<tr><td class="l">{{ g }}</td><td>{{ h.lines }}</td>
+{% if h.suppressed %}<td colspan="3" class="sup">suppressed</td>
+{% else %}<td>{{ h.held_lines }}</td><td>{{ pct(h.share) }}</td>
+<td>{{ num(h.median_days_held) }}</td>{% endif %}</tr>{% endfor %}</table>
+<p class="note">A line held (<code>systemic_paused</code>) and resumed stays one line; its days on
+hold do not count toward the 6-month total (contract &sect;7.4).</p>
+
 <h2>Disease-free interval after liver surgery</h2>
 <figure><img id="chart-dfi" alt="Kaplan-Meier disease-free interval by timing" src="{{ charts.dfi }}">
 <figcaption>Kaplan-Meier estimate from the first liver operation to recurrence; death, transfer,
@@ -391,7 +402,7 @@ def render_audit_html(cohort: CohortAudit, *, suppress_below: int = 5,
     template = env.from_string(TEMPLATE)
     rows = [r for r in summary["checks"] if not r["suppressed"]]
     return template.render(
-        title=title, s=summary, charts=charts, timings=TIMINGS, intervals=INTERVALS,
+        title=title, s=summary, charts=charts, timings=TIMINGS, groups=GROUPS, intervals=INTERVALS,
         interval_labels=INTERVAL_LABELS, generated_on=(generated_on or date.today()).isoformat(),
         period=period, eligibility={c: (CHECKS_BY_ID[c].eligibility if c in CHECKS_BY_ID else "")
                                     for c in (r["check"] for r in summary["checks"])},

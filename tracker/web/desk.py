@@ -89,10 +89,11 @@ class Desk:
 
     def reminder_lines(self, view: PatientView) -> list[ReminderLine]:
         day = view.outcome.as_of
-        return [ReminderLine(r.id or 0, self.shown(view.row.ref), r.kind, r.anchor_on, r.due_on,
-                             status_on(reminder_of(r), day, self.tracker.pathway), r.resolved_on,
-                             r.cancelled_on, r.snoozed_until)
-                for r in view.reminder_rows]
+        reminders = [(r, reminder_of(r)) for r in view.reminder_rows]
+        return [ReminderLine(r.id or 0, self.shown(view.row.ref), r.kind, r.anchor_on,
+                             reminder.due_on_at(day), status_on(reminder, day, self.tracker.pathway),
+                             r.resolved_on, r.cancelled_on, r.snoozed_until)
+                for r, reminder in reminders]
 
     def worklist(self, as_of: date | None = None, kind: str | None = None, team: str | None = None,
                  limit: int = 200) -> list[WorklistItem]:

@@ -204,7 +204,12 @@ def _event_model() -> type[BaseModel]:
         for f in spec.fields:
             if f.name in fields:
                 continue
-            kind: Any = bool if f.kind == "bool" else Literal[f.choices]  # type: ignore[valid-type]
+            # a name several types use (reason: of a stop or of a hold) takes any of their values
+            specs = [s.field(f.name) for s in EVENT_SPECS.values() if s.field(f.name) is not None]
+            choices = tuple(dict.fromkeys(c for other in specs if other for c in other.choices))
+            kind: Any = (bool if f.kind == "bool"
+                         else Literal[tuple(int(c) for c in choices)] if f.kind == "number"  # type: ignore[misc]
+                         else Literal[choices])  # type: ignore[valid-type]
             used_by = [s.type.value for s in EVENT_SPECS.values() if s.field(f.name) is not None]
             fields[f.name] = (kind | None,
                               Field(default=None, description=f"{f.label} ({', '.join(used_by)})"))

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from html import escape
 
 from journey.course import JourneyOutcome
-from journey.events import CLOSING_EVENTS, EventType
+from journey.events import EventType
 from journey.pathway import PHASE_MEANING, Phase, diagram_edges
 from journey.reminders import ReminderStatus
 
@@ -27,7 +27,8 @@ STATUS_COLOUR = {
     ReminderStatus.OVERDUE: "#a50f15", ReminderStatus.RESOLVED: "#31a354",
     ReminderStatus.CANCELLED: "#969696",
 }
-INTENT_COLOUR = {"pre-operative": "#2171b5", "post-operative": "#6baed6", "salvage": "#756bb1"}
+INTENT_COLOUR = {"pre-operative": "#2171b5", "post-operative": "#3a7dbd", "salvage": "#756bb1",
+                 "interval": "#41808a"}
 
 
 def _t(text: object) -> str:
@@ -40,37 +41,22 @@ class Bar:
     end: date
     label: str
     intent: str
+    #: (from, to, reason) of each hold within the line
+    holds: tuple[tuple[date, date, str], ...] = ()
 
 
 def therapy_bars(outcome: JourneyOutcome) -> list[Bar]:
-    """Lines of systemic therapy from the history: a start, until stopped, operated on, closed
-    or replaced by another line (running lines end on ``as_of``)."""
+    """The lines of systemic therapy the fold recorded (``journey.treatment``), each from its
+    start to its end (running lines end on ``as_of``), with the days it was held."""
     bars: list[Bar] = []
-    running: tuple[date, str, str] | None = None
-
-    def close(day: date) -> None:
-        nonlocal running
-        if running is not None:
-            bars.append(Bar(running[0], max(day, running[0]), running[1], running[2]))
-            running = None
-
-    for step in outcome.steps:
-        event = step.event
-        if event is None:
-            continue
-        if event.type is EventType.SYSTEMIC_STARTED:
-            close(event.date)
-            biologic = event.get("biologic")
-            label = event.get("regimen", "") + (f" + {biologic}" if biologic and biologic != "none" else "")
-            running = (event.date, label, step.therapy_intent or "")
-        elif (event.type is EventType.SYSTEMIC_STOPPED or event.type in CLOSING_EVENTS
-              or (event.type is EventType.SURGERY and running is not None
-                  and running[2] == "pre-operative")):
-            close(event.date)
-    if running is not None and outcome.journey.course.therapy is not None:
-        close(outcome.as_of)
-    elif running is not None:
-        close(running[0])
+    for line in outcome.course.lines:
+        label = " → ".join(dict.fromkeys(
+            r.regimen + (f" + {r.biologic}" if r.biologic and r.biologic != "none" else "")
+            for r in line.regimens))
+        end = line.end_on(outcome.as_of)
+        holds = tuple((h.paused_on, min(h.resumed_on or end, end), h.reason.replace("_", " "))
+                      for h in line.holds)
+        bars.append(Bar(line.started_on, max(end, line.started_on), label, line.intent.value, holds))
     return bars
 
 
@@ -78,7 +64,7 @@ def timeline_svg(outcome: JourneyOutcome, shown_ref: str, width: int = 960) -> s
     """Phases, therapy bars, events and reminders of one patient on one time axis (``shown_ref``:
     the reference this reader may see)."""
     days = [s.date for s in outcome.steps] + [outcome.as_of]
-    days += [r.due_on for r in outcome.reminders] + [r.anchor_on for r in outcome.reminders]
+    days += [r.due_on_at(outcome.as_of) for r in outcome.reminders] + [r.anchor_on for r in outcome.reminders]
     start = min([*days, outcome.profile.metastases.detected_on]) - timedelta(days=7)
     end = max(days) + timedelta(days=14)
     left, right = 110, 20
@@ -130,6 +116,12 @@ def timeline_svg(outcome: JourneyOutcome, shown_ref: str, width: int = 960) -> s
                    f'{bar.start.isoformat()} to {bar.end.isoformat()}</title></rect>')
         out.append(f'<text x="{x1 + 3:.1f}" y="{lanes["therapy"] + 4}" font-size="11" '
                    f'fill="#fff">{_t(bar.label)}</text>')
+        for held_from, held_to, reason in bar.holds:
+            h1, h2 = x(held_from), x(held_to)
+            out.append(f'<rect x="{h1:.1f}" y="{lanes["therapy"] - 9}" width="{max(h2 - h1, 2):.1f}" '
+                       f'height="18" fill="#f7f7f7" stroke="{colour}" stroke-dasharray="2 2">'
+                       f'<title>held ({_t(reason)}) {held_from.isoformat()} to '
+                       f'{held_to.isoformat()}</title></rect>')
     # events
     y = lanes["events"]
     for step in outcome.steps:
@@ -150,16 +142,18 @@ def timeline_svg(outcome: JourneyOutcome, shown_ref: str, width: int = 960) -> s
         elif event.type is EventType.MDT_REVIEW:
             out.append(f'<circle cx="{ex:.1f}" cy="{y}" r="6" fill="#6a51a3">'
                        f'<title>{_t(what)} plan {_t(event.get("plan") or "-")}</title></circle>')
-        elif event.type not in (EventType.SYSTEMIC_STARTED, EventType.SYSTEMIC_STOPPED):
+        elif event.type not in (EventType.SYSTEMIC_STARTED, EventType.SYSTEMIC_STOPPED,
+                                EventType.SYSTEMIC_PAUSED, EventType.SYSTEMIC_RESUMED):
             out.append(f'<rect x="{ex - 5:.1f}" y="{y - 5}" width="10" height="10" fill="#636363">'
                        f'<title>{_t(what)}</title></rect>')
     # reminders: a thin line from the day that created it to its due day
     y = lanes["reminders"]
     for reminder, status in outcome.reminders_with_status():
-        x1, x2 = x(reminder.anchor_on), x(reminder.due_on)
+        due_on = reminder.due_on_at(outcome.as_of)
+        x1, x2 = x(reminder.anchor_on), x(due_on)
         colour = STATUS_COLOUR[status]
         closed = reminder.closed_on
-        title = (f"{reminder.kind.value.replace('_', ' ')} due {reminder.due_on.isoformat()}: "
+        title = (f"{reminder.kind.value.replace('_', ' ')} due {due_on.isoformat()}: "
                  f"{status.value}" + (f" on {closed.isoformat()}" if closed else ""))
         out.append(f'<line x1="{x1:.1f}" x2="{x2:.1f}" y1="{y}" y2="{y}" stroke="{colour}" '
                    f'stroke-dasharray="3 3"/>')
