@@ -261,6 +261,8 @@ PATHWAY: tuple[Step, ...] = (
     # completes the liver surgery that stage 1 began)
     _row(E.SURGERY, OPERABLE, None, [embolisation],
          why="portal vein embolisation prepares the liver; the phase stays"),
+    _row(E.SURGERY, PREOP_PHASES, None, [primary_operation, on_preop_therapy],
+         why="the primary removed while pre-operative therapy goes on (contract §7.2)"),
     _row(E.SURGERY, OPERABLE, P.RESECTION, [second_stage, between_stages],
          why="second stage of the liver operation"),
     _row(E.SURGERY, OPERABLE, P.RESECTION, unless=[embolisation, second_stage, repeated_first_stage],

@@ -212,6 +212,9 @@ CASES: list[Case] = [
     # -- operations -------------------------------------------------------------------------------
     *cases(all_but(P.SURVEILLANCE), "fresh", LIVER_SURGERY, P.RESECTION),
     *cases(all_but(P.SURVEILLANCE), "fresh", PRIMARY_SURGERY, P.RESECTION),
+    # the primary removed during pre-operative therapy: the therapy, and the phase, go on (§7.2)
+    *cases(PREOP_PHASES, "on_preop", PRIMARY_SURGERY, "stay"),
+    Case(P.RESECTION, "on_preop", PRIMARY_SURGERY, P.RESECTION),
     Case(P.NEOADJUVANT, "on_preop", ABLATION, P.RESECTION),
     Case(P.ASSESSMENT, "fresh", SIMULTANEOUS, P.RESECTION),
     Case(P.SURVEILLANCE, "liver_operated", PRIMARY_SURGERY, P.RESECTION),

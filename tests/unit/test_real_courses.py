@@ -121,6 +121,7 @@ def test_a_primary_resection_during_conversion_therapy_does_not_end_it() -> None
                               **SYNC), as_of=date(2025, 6, 10))
     [line, _] = outcome.course.episode.lines
     assert (line.intent, line.ended_on, line.ending) == (Intent.PREOP, date(2025, 4, 10), LineEnd.STOPPED)
+    assert [s.to_phase for s in outcome.steps[1:4]] == [P.NEOADJUVANT, P.NEOADJUVANT, P.RESECTION]
     # the reminders went on through the primary resection
     got = [(r.anchor_on, s) for r, s in reminders(outcome, K.REASSESSMENT_DUE)]
     assert got == [(date(2025, 1, 10), S.RESOLVED), (date(2025, 3, 5), S.CANCELLED)]
@@ -143,6 +144,15 @@ def test_reminder_and_audit_count_the_same_preoperative_days_around_a_primary_re
     assert check.due_on == date(2025, 9, 3) and status is S.RESOLVED
     assert outcome.course.episode.perioperative_chemotherapy_days(date(2025, 9, 3)) == 183
     assert deviations(outcome, "A-TOTAL-6M") == []
+
+
+def test_after_a_primary_resection_the_reassessment_still_falls_due_on_therapy() -> None:
+    outcome = follow(scenario(*CONVERSION, ev("surgery", "2025-02-15", procedure="primary_resection"),
+                              **SYNC), as_of=date(2025, 3, 20))
+    assert outcome.phase is P.REASSESSMENT and outcome.steps[-1].by_clock
+    [(_, status)] = reminders(outcome, K.REASSESSMENT_DUE)
+    assert status is S.DUE
+    assert "G-REASSESS-2M" in rec_ids(outcome)
 
 
 def test_progression_after_a_primary_resection_is_progression_on_preoperative_therapy() -> None:
