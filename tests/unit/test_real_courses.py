@@ -547,3 +547,18 @@ def test_held_adjuvant_therapy_resumed_keeps_the_patient_in_adjuvant() -> None:
                               ev("systemic_resumed", "2025-07-29")), as_of=date(2025, 8, 1))
     assert outcome.phase is P.ADJUVANT and outcome.refusals == []
     assert "G-REASSESS-2M" not in rec_ids(outcome)
+
+
+def test_the_timeline_draws_each_line_with_its_holds() -> None:
+    from tracker.web.svg import therapy_bars, timeline_svg
+
+    outcome = follow(scenario(*PERIOP_TO_ADJUVANT,
+                              ev("systemic_paused", "2025-07-01", reason="intercurrent_illness"),
+                              ev("systemic_resumed", "2025-07-21", regimen="FOLFIRI")),
+                     as_of=date(2025, 8, 1))
+    pre, post = therapy_bars(outcome)
+    assert (pre.intent, pre.start, pre.end, pre.holds) == ("pre-operative", date(2025, 1, 10),
+                                                          date(2025, 4, 4), ())
+    assert (post.label, post.end) == ("FOLFOX → FOLFIRI", date(2025, 8, 1))
+    assert post.holds == ((date(2025, 7, 1), date(2025, 7, 21), "intercurrent illness"),)
+    assert "held (intercurrent illness) 2025-07-01 to 2025-07-21" in timeline_svg(outcome, "T-0001")
