@@ -71,8 +71,8 @@ def fresh(path: Path) -> Path:
 def tracker_on(url: str, day: date, migrate: bool = True, notify: bool = False) -> Any:
     """The tracker on ``url`` with its clock on ``day``; with ``notify`` a webhook channel is
     configured (never called here), so the sweep queues its notifications as in production."""
-    from tracker.app import build_tracker
     from tracker.clock import FixedClock
+    from tracker.compose import build_tracker
     from tracker.settings import Settings
 
     settings = Settings(database_url=url, webhook_url="http://127.0.0.1:9/bench" if notify else None)
@@ -510,34 +510,29 @@ def bench_cohort(cache: Path, meta: dict[str, Any], samples: int, advance_day: b
     plans: dict[str, Any] = {}
 
     # the sweep
-    try:
-        from tracker import sweep as sweep_module
-    except ImportError:
-        sweep_module = None  # type: ignore[assignment]
-    if sweep_module is None:
-        out["sweep"] = {"missing": "tracker/sweep.py does not exist yet"}
-    else:
-        with captured_sql(tracker.engine) as seen:
-            candidates = sweep_module.candidate_patients(tracker, day)
-        plans["sweep candidates"] = [(s, query_plan(cache, s, p)) for s, p in seen]
-        # the day's sweep from a cold page cache (the file's pages dropped first: every page is
-        # read from disk on first touch), then, after reading the patient and reminder tables once
-        # (a server that has been running holds them in the page cache), the next day's
-        tracker.engine.dispose()
-        evicted = drop_from_page_cache(cache)
-        out["sweep"] = sweep_day(sweep_module, tracker, day, open_reminders)
-        out["sweep"]["page_cache_dropped"] = evicted
-        out["sweep"]["candidates"] = len(candidates)
-        t0 = time.perf_counter()
-        warm_tables(cache)
-        warm_s = time.perf_counter() - t0
-        next_day = tracker_on(f"sqlite:///{cache}", day + timedelta(days=1), migrate=False, notify=True)
-        out["sweep_warm"] = {**sweep_day(sweep_module, next_day, day + timedelta(days=1), open_reminders),
-                             "warm_up_seconds": round(warm_s, 1)}
-        next_day.engine.dispose()
-        if advance_day:
-            meta["runs"] = runs + 1
-            cache.with_suffix(".json").write_text(json.dumps(meta, indent=2))
+    from tracker.application import sweep as sweep_module
+
+    with captured_sql(tracker.engine) as seen:
+        candidates = sweep_module.candidate_patients(tracker, day)
+    plans["sweep candidates"] = [(s, query_plan(cache, s, p)) for s, p in seen]
+    # the day's sweep from a cold page cache (the file's pages dropped first: every page is
+    # read from disk on first touch), then, after reading the patient and reminder tables once
+    # (a server that has been running holds them in the page cache), the next day's
+    tracker.engine.dispose()
+    evicted = drop_from_page_cache(cache)
+    out["sweep"] = sweep_day(sweep_module, tracker, day, open_reminders)
+    out["sweep"]["page_cache_dropped"] = evicted
+    out["sweep"]["candidates"] = len(candidates)
+    t0 = time.perf_counter()
+    warm_tables(cache)
+    warm_s = time.perf_counter() - t0
+    next_day = tracker_on(f"sqlite:///{cache}", day + timedelta(days=1), migrate=False, notify=True)
+    out["sweep_warm"] = {**sweep_day(sweep_module, next_day, day + timedelta(days=1), open_reminders),
+                         "warm_up_seconds": round(warm_s, 1)}
+    next_day.engine.dispose()
+    if advance_day:
+        meta["runs"] = runs + 1
+        cache.with_suffix(".json").write_text(json.dumps(meta, indent=2))
 
     # the worklist: first page of 50
     with captured_sql(tracker.engine) as seen:
@@ -605,7 +600,7 @@ def audit_child(db: Path, patients: int) -> None:
     from sqlalchemy import text
 
     from journey.cohort import CohortAudit
-    from tracker.audit import audited_journeys
+    from tracker.application.audit import audited_journeys
 
     tracker = tracker_on(f"sqlite:///{db}", CACHE_AS_OF, migrate=False)
     with tracker.engine.begin() as conn:
@@ -694,7 +689,7 @@ SERVER = """
 import sys, uvicorn
 from datetime import date
 sys.path.insert(0, {root!r})
-from tracker.app import build_tracker
+from tracker.compose import build_tracker
 from tracker.clock import FixedClock
 from tracker.settings import Settings
 from tracker.web.app import create_app
@@ -711,17 +706,9 @@ def api_server(url: str, day: date, migrate: bool) -> Iterator[tuple[str, str, i
 
     import httpx
 
-    from db.engine import make_engine
-    from tracker.clock import FixedClock
-    from tracker.users import Users
-
-    engine = make_engine(url)
-    if migrate:
-        from db.migrate import upgrade
-
-        upgrade(engine)
-    token = Users(engine, FixedClock(day)).add(f"bench{int(time.time() * 1000) % 10**9}", "clinician").token
-    engine.dispose()
+    tracker = tracker_on(url, day, migrate=migrate)
+    token = tracker.users.add(f"bench{int(time.time() * 1000) % 10**9}", "clinician").token
+    tracker.engine.dispose()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

@@ -14,8 +14,7 @@ from fastapi import APIRouter, Body, Depends, Header, Query, Response, status
 
 from journey.errors import InvalidScenario
 from journey.pathway import PHASE_MEANING, Phase, diagram_edges, mermaid_diagram
-from tracker.services import PatientView
-from tracker.users import GRANTS
+from tracker.application import GRANTS, PatientRecord, PatientView
 from tracker.web.auth import api_desk
 from tracker.web.desk import Desk
 from tracker.web.schemas import (
@@ -58,15 +57,14 @@ DeskDep = Annotated[Desk, Depends(api_desk)]
 AsOf = Annotated[date | None, Query(description="the day to look from; default today")]
 
 
-def _summary(desk: Desk, row: Any) -> PatientSummaryOut:
+def _summary(desk: Desk, row: PatientRecord) -> PatientSummaryOut:
     return PatientSummaryOut(ref=desk.shown(row.ref), care_team=row.care_team, phase=row.phase,
                              phase_meaning=PHASE_MEANING[Phase(row.phase)], phase_on=row.phase_on,
                              timing=row.timing, sidedness=row.sidedness, version=row.version)
 
 
 def _recommendations(view: PatientView) -> list[RecommendationOut]:
-    return [RecommendationOut(id=r.id, text=r.text, seed=getattr(r, "seed", None))
-            for r in view.findings.recommendations]
+    return [RecommendationOut(id=r.id, text=r.text, seed=r.seed) for r in view.findings.recommendations]
 
 
 def _patient(desk: Desk, view: PatientView) -> PatientOut:
@@ -78,9 +76,8 @@ def _patient(desk: Desk, view: PatientView) -> PatientOut:
         history=[StepOut.model_validate(s.to_dict()) for s in outcome.steps],
         reminders=[ReminderOut(**vars(line)) for line in desk.reminder_lines(view)],
         recommendations=_recommendations(view),
-        deviations=[DeviationOut(check=d.check, date=d.date, detail=d.detail,
-                                 justified=bool(getattr(d, "justified", False)),
-                                 justification=getattr(d, "justification", None))
+        deviations=[DeviationOut(check=d.check, date=d.date, detail=d.detail, justified=d.justified,
+                                 justification=d.justification)
                     for d in view.findings.deviations])
 
 

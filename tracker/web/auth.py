@@ -16,8 +16,7 @@ from fastapi import Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from tracker.services import Tracker
-from tracker.users import Account, NotSignedIn, Users
+from tracker.application import Account, NotSignedIn, Tracker, Users
 from tracker.web.desk import Desk
 
 SESSION_COOKIE = "journey_session"

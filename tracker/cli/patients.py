@@ -1,116 +1,55 @@
-"""The ``journey`` command line. Thin: it parses, calls a service, and prints.
-
-Exit codes: 0 done; 2 refused or unreadable input; 3 not found; 4 conflict (someone else wrote
-first); 1 verification found differences.
-"""
+"""The patient record on the command line: ``replay``, ``import``, ``event add``, ``patient
+show|count``, ``worklist``, ``verify``, and the pathway's own ``phases`` and ``guideline``."""
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
-from datetime import date
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from journey.errors import Conflict, EntryRefused, InvalidScenario, JourneyError, NotFound
+from journey import guideline as rules
+from journey.errors import EntryRefused, InvalidScenario
 from journey.pathway import PHASE_MEANING, Phase
-from tracker.cli_audit import register as register_audit
-from tracker.cli_demo import app as demo_app
-from tracker.cli_ops import ops_app
-from tracker.cli_reminders import register_commands, reminder_app
-from tracker.cli_users import web_cli
-from tracker.files import day_option
-from tracker.settings import Settings
+from tracker.application import load_scenario, replay_document, scenario_files
+from tracker.cli.common import AsOf, day_option, err, friendly, open_tracker, out
+from tracker.cli.console import print_patient
+from tracker.compose import throwaway_tracker
 
-app = typer.Typer(help="Treatment-journey tracker for colorectal liver metastases.",
-                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+#: the commands that sit at the top of ``journey`` (added without a name)
+commands = typer.Typer()
 event_app = typer.Typer(help="Record clinical events.", no_args_is_help=True)
 patient_app = typer.Typer(help="Look at patients.", no_args_is_help=True)
-app.add_typer(event_app, name="event")
-app.add_typer(patient_app, name="patient")
-app.add_typer(web_cli)  # journey serve, journey user add|list|token
-app.add_typer(demo_app, name="demo")
-app.add_typer(reminder_app, name="reminder")
-register_commands(app)  # journey scheduler, journey notifications
-app.add_typer(ops_app)  # journey backup, journey restore
-
-out = Console()
-err = Console(stderr=True)
-
-EXIT_CODES: list[tuple[type[JourneyError], int]] = [
-    (EntryRefused, 2), (InvalidScenario, 2), (NotFound, 3), (Conflict, 4)]
-
-F = TypeVar("F", bound=Callable[..., Any])
+commands.add_typer(event_app, name="event")
+commands.add_typer(patient_app, name="patient")
 
 
-def friendly(func: F) -> F:
-    """Map the error hierarchy to a message on stderr and an exit code, once."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except JourneyError as e:
-            code = next((c for cls, c in EXIT_CODES if isinstance(e, cls)), 2)
-            err.print(f"[bold red]Refused:[/] {e.message}" if code == 2 else f"[bold red]Error:[/] {e.message}",
-                      highlight=False)
-            raise typer.Exit(code) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _date(value: str | None, what: str = "--as-of") -> date | None:
-    return day_option(value, what)
-
-
-def _tracker() -> Any:
-    from tracker.app import build_tracker
-
-    return build_tracker(Settings())
-
-
-AsOf = Annotated[str | None, typer.Option("--as-of", help="The day to look from (YYYY-MM-DD); default today.")]
-
-
-@app.command()
+@commands.command()
 @friendly
 def replay(file: Annotated[Path, typer.Argument(help="A scenario file (YAML or JSON).")],
            as_json: Annotated[bool, typer.Option("--json", help="Print the contract JSON.")] = False,
            as_of: AsOf = None) -> None:
     """Replay a scenario in a throwaway in-memory database; nothing else is touched."""
-    from tracker.app import throwaway_tracker
-    from tracker.clock import SystemClock
-    from tracker.files import load_scenario
-    from tracker.services import replay_document
-
     scenario = load_scenario(file)
-    settings = Settings()
-    day = _date(as_of) or scenario.as_of or SystemClock(settings.site_timezone).today()
-    tracker = throwaway_tracker(day, settings)
+    tracker = throwaway_tracker(day_option(as_of) or scenario.as_of)
+    day = tracker.clock.today()
     report = tracker.import_scenario(scenario, actor="replay", source=file.name)
     view = tracker.patient_view(scenario.profile.ref, day)
-    document = replay_document(view, report.refused, settings.synchronous_window_days)
     if as_json:
+        document = replay_document(view, report.refused, tracker.pathway.synchronous_window_days)
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
         return
-    from tracker.console import print_patient
-
     print_patient(out, view, refused=report.refused)
 
 
-@app.command("import")
+@commands.command("import")
 @friendly
 def import_(path: Annotated[Path, typer.Argument(help="A scenario file or a folder of them.")]) -> None:
     """Load scenarios into the configured database. Importing the same file twice changes nothing."""
-    from tracker.files import load_scenario, scenario_files
-
-    tracker = _tracker()
+    tracker = open_tracker()
     files = scenario_files(path)
     if not files:
         raise InvalidScenario(f"No scenario files (.yaml, .yml, .json) in {path}.")
@@ -153,7 +92,7 @@ def event_add(ctx: typer.Context,
         raw["override"] = override
     if note:
         raw["note"] = note
-    tracker = _tracker()
+    tracker = open_tracker()
     result = tracker.record_event(ref, raw, actor=tracker.settings.actor,
                                   expected_version=expect_version, source="cli")
     moved = (f"{result.phase_before} -> {result.phase_after}" if result.phase_before != result.phase_after
@@ -166,21 +105,24 @@ def event_add(ctx: typer.Context,
 @friendly
 def patient_show(ref: str, as_of: AsOf = None) -> None:
     """Profile, phase, timeline, reminders, recommendations and deviations of one patient."""
-    from tracker.console import print_patient
-
-    view = _tracker().patient_view(ref, _date(as_of))
-    print_patient(out, view)
+    print_patient(out, open_tracker().patient_view(ref, day_option(as_of)))
 
 
-@app.command()
+@patient_app.command("count")
+def patient_count() -> None:
+    """How many patients are registered (scripts use it)."""
+    out.print(str(open_tracker().patient_count()))
+
+
+@commands.command()
 @friendly
 def worklist(as_of: AsOf = None,
              kind: Annotated[str | None, typer.Option(help="Only this reminder kind.")] = None,
              team: Annotated[str | None, typer.Option(help="Only this care team.")] = None,
              limit: Annotated[int, typer.Option(help="How many rows at most.")] = 200) -> None:
     """Every due and overdue reminder across patients, most urgent first."""
-    tracker = _tracker()
-    day = _date(as_of) or tracker.clock.today()
+    tracker = open_tracker()
+    day = day_option(as_of) or tracker.clock.today()
     items = tracker.worklist(day, limit=limit, kind=kind, team=team)
     if not items:
         out.print(f"Nothing due or overdue on {day}.")
@@ -196,12 +138,11 @@ def worklist(as_of: AsOf = None,
     out.print(table)
 
 
-@app.command()
+@commands.command()
 @friendly
 def verify() -> None:
     """Prove that every stored phase, reminder and hash link equals what the event log implies."""
-    tracker = _tracker()
-    problems = list(tracker.verify())
+    problems = list(open_tracker().verify())
     for problem in problems:
         out.print(f"[red]x[/] {problem}", highlight=False)
     if problems:
@@ -210,16 +151,12 @@ def verify() -> None:
     out.print("Verified: every stored phase, reminder and event link agrees with the event log.")
 
 
-@app.command()
+@commands.command()
 def guideline(markdown: Annotated[bool, typer.Option("--markdown", help="Print docs/guideline.md.")] = False,
               ) -> None:
     """The guideline rules: id, kind, seed line and the sentence shown to the clinician."""
-    from journey import guideline as rules
-
     if markdown:
-        from journey.guideline import guideline_markdown  # type: ignore[attr-defined]
-
-        sys.stdout.write(guideline_markdown())
+        sys.stdout.write(rules.guideline_markdown())
         return
     table = Table(title=f"Guideline rules (ruleset {rules.RULESET_VERSION})", show_lines=True)
     for column in ("id", "kind", "seed", "text"):
@@ -229,25 +166,8 @@ def guideline(markdown: Annotated[bool, typer.Option("--markdown", help="Print d
     out.print(table)
 
 
-@app.command()
+@commands.command()
 def phases() -> None:
     """The phases of the pathway and what each means."""
     for phase in Phase:
         out.print(f"[bold]{phase.value:13}[/] {PHASE_MEANING[phase]}")
-
-
-@patient_app.command("count")
-def patient_count() -> None:
-    """How many patients are registered (scripts use it)."""
-    from db.repository import UnitOfWork
-
-    tracker = _tracker()
-    with UnitOfWork(tracker.engine) as repo:
-        out.print(str(repo.patient_count()))
-
-
-register_audit(app, friendly, _tracker)
-
-
-def main() -> None:
-    app()

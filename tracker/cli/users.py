@@ -1,34 +1,25 @@
-"""``journey user add|list|token`` and ``journey serve``: the web app's commands.
-
-Registered in ``tracker.cli`` by one ``add_typer`` without a name, so ``serve`` and the ``user``
-group sit beside the other commands.
-"""
+"""``journey user add|list|token`` and ``journey serve``: the web app's people, and serving it."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from journey.errors import JourneyError
-from tracker.settings import Settings
+from tracker.application import Users
+from tracker.cli.common import err, open_tracker, out
+from tracker.compose import serve
 
-web_cli = typer.Typer()
+#: the commands that sit at the top of ``journey`` (added without a name)
+commands = typer.Typer()
 user_app = typer.Typer(help="Manage the people who may use the web app and the API.",
                        no_args_is_help=True)
-web_cli.add_typer(user_app, name="user")
-
-out = Console()
-err = Console(stderr=True)
+commands.add_typer(user_app, name="user")
 
 
-def _users():  # type: ignore[no-untyped-def]
-    from tracker.app import build_tracker
-    from tracker.users import Users
-
-    tracker = build_tracker(Settings())
-    return Users(tracker.engine, tracker.clock)
+def _users() -> Users:
+    return open_tracker().users
 
 
 def _fail(e: JourneyError) -> typer.Exit:
@@ -71,16 +62,9 @@ def user_token(name: Annotated[str, typer.Argument(help="The user.")]) -> None:
     out.print(f"API token: {token}", highlight=False)
 
 
-@web_cli.command()
-def serve(host: Annotated[str | None, typer.Option(help="Default: the host setting (127.0.0.1).")] = None,
-          port: Annotated[int | None, typer.Option(help="Default: the port setting (8000).")] = None,
-          ) -> None:
+@commands.command("serve")
+def serve_command(host: Annotated[str | None, typer.Option(help="Default: the host setting (127.0.0.1).")] = None,
+                  port: Annotated[int | None, typer.Option(help="Default: the port setting (8000).")] = None,
+                  ) -> None:
     """Serve the web pages and the REST API (/api/v1, OpenAPI at /api/v1/openapi.json)."""
-    import uvicorn
-
-    from tracker.app import build_tracker
-    from tracker.web import create_app
-
-    settings = Settings()
-    app = create_app(build_tracker(settings))
-    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="info")
+    serve(open_tracker(), host, port)

@@ -4,8 +4,9 @@ SQLite is copied with its online backup API: a consistent snapshot taken while t
 running, written to a temporary file, checked, flushed to disk and only then renamed to FILE, so a
 crash never leaves a half-written backup under the final name. PostgreSQL is dumped with
 ``pg_dump --format=custom`` and restored with ``pg_restore --clean --single-transaction``: a
-restore either completes or changes nothing. Either way the restored database is migrated to the
-current schema and verified (hash chains, phases, reminders) before it is reported as restored.
+restore either completes or changes nothing. Either way the application then migrates the restored
+database to the current schema and verifies it (hash chains, phases, reminders) before it reports
+it as restored (tracker.application.operations).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import os
 import shutil
 import sqlite3
 import subprocess
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import inspect, text
@@ -31,13 +31,6 @@ class BackupFailed(JourneyError):
     """The backup or restore tool failed; the message says what it reported."""
 
     code = "backup-failed"
-
-
-@dataclass
-class RestoreReport:
-    patients: int
-    events: int
-    problems: list[str] = field(default_factory=list)
 
 
 def backup(database_url: str, destination: Path, overwrite: bool = False) -> int:
@@ -65,9 +58,9 @@ def backup(database_url: str, destination: Path, overwrite: bool = False) -> int
     return destination.stat().st_size
 
 
-def restore(database_url: str, source: Path, replace: bool = False) -> RestoreReport:
-    """Replace the database's content by the backup in ``source``, migrate it to the current
-    schema and verify it. Refuses a database that holds patients unless ``replace``."""
+def restore(database_url: str, source: Path, replace: bool = False) -> None:
+    """Replace the database's content by the backup in ``source`` (the caller migrates and
+    verifies it). Refuses a database that holds patients unless ``replace``."""
     if not source.is_file():
         raise NotFound(f"There is no backup file {source}.")
     url = make_url(database_url)
@@ -87,7 +80,6 @@ def restore(database_url: str, source: Path, replace: bool = False) -> RestoreRe
         _run([_pg_tool("pg_restore"), "--list", str(source)], url, database=False)
         _run([_pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-privileges",
               "--single-transaction", "--exit-on-error", str(source)], url, flag="--dbname")
-    return _verify_restored(database_url)
 
 
 # -- SQLite ------------------------------------------------------------------------------------
@@ -159,9 +151,9 @@ def _run(command: list[str], url: URL, database: bool = True, flag: str = "") ->
                        ("PGPASSWORD", url.password), ("PGDATABASE", url.database)):
         if value is not None:
             env[key] = str(value)
-    for key, value in url.query.items():  # sslmode=require and the like
-        if key in ("sslmode", "sslrootcert", "sslcert", "sslkey", "options", "target_session_attrs"):
-            env["PG" + key.upper().replace("TARGET_SESSION_ATTRS", "TARGETSESSIONATTRS")] = str(value)
+    for option, given in url.query.items():  # sslmode=require and the like
+        if option in ("sslmode", "sslrootcert", "sslcert", "sslkey", "options", "target_session_attrs"):
+            env["PG" + option.upper().replace("TARGET_SESSION_ATTRS", "TARGETSESSIONATTRS")] = str(given)
     if database and url.database:
         command = [*command, f"{flag}={url.database}"] if flag else [*command, url.database]
     done = subprocess.run(command, env=env, capture_output=True, text=True)
@@ -195,21 +187,6 @@ def _patients_in(database_url: str) -> int:
             return int(connection.execute(text("SELECT count(*) FROM patient")).scalar_one())
     finally:
         engine.dispose()
-
-
-def _verify_restored(database_url: str) -> RestoreReport:
-    from tracker.app import build_tracker
-    from tracker.settings import Settings
-
-    tracker = build_tracker(Settings(database_url=database_url))  # migrates an older backup
-    try:
-        problems = list(tracker.verify())
-        with tracker.engine.connect() as connection:
-            patients = int(connection.execute(text("SELECT count(*) FROM patient")).scalar_one())
-            events = int(connection.execute(text("SELECT count(*) FROM event")).scalar_one())
-        return RestoreReport(patients, events, problems)
-    finally:
-        tracker.engine.dispose()
 
 
 def _fsync(path: Path) -> None:

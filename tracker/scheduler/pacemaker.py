@@ -13,11 +13,15 @@ downtime gives the same rows. The choices that make that so (see docs/scheduler.
   on start (the outbox key per team and day stops a second one);
 - the digest is a ``CronTrigger`` in the site timezone: 07:30 local on both sides of a DST change;
   so is the nightly audit (01:30), which judges every patient for the new day and keeps the
-  verdicts, so the day's audits read them instead of replaying every journey (tracker.audit);
+  verdicts, so the day's audits read them instead of replaying every journey;
 - **one active process**: APScheduler 3 must never share a job store, so only the holder of the
   ``scheduler_lease`` row starts it. The holder renews the lease every heartbeat; a standby tries
   to take it every heartbeat and succeeds once it has expired (a SIGKILLed holder is replaced
   within lease + heartbeat seconds). A holder that fails to renew stops its jobs at once.
+
+The jobs only call the application (the Tracker's sweep, deliver, write_digests and
+refresh_verdicts). The lease and APScheduler itself run on the wall clock handed in by the
+composition root (tracker.compose), whatever clock the application's days are read from.
 """
 
 from __future__ import annotations
@@ -26,27 +30,15 @@ import logging
 import os
 import socket
 import threading
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import Engine, and_, insert, or_, update
-from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlmodel import col
 
-from db.tables import SchedulerLease
-from tracker.audit import refresh_verdicts
-from tracker.notify import DeliveryReport, deliver
-from tracker.settings import Settings
-from tracker.sweep import SweepReport, sweep, write_digests
-
-if TYPE_CHECKING:
-    from tracker.services import Tracker
+from tracker.application import Clock, LeaseUnavailable, Settings, Tracker
 
 log = logging.getLogger("journey.scheduler")
 
@@ -55,7 +47,6 @@ JOB_DELIVER = "journey-deliver"
 JOB_DIGEST = "journey-daily-digest"
 JOB_AUDIT = "journey-nightly-audit"
 JOBS_TABLE = "apscheduler_jobs"
-LEASE_NAME = "scheduler"
 
 JOB_DEFAULTS = {"coalesce": True, "misfire_grace_time": None, "max_instances": 1}
 
@@ -79,12 +70,12 @@ def _tracker() -> Tracker:
 def sweep_job() -> None:
     tracker = _tracker()
     log.info("job %s (pid %d)", JOB_SWEEP, os.getpid())
-    sweep(tracker, tracker.clock.today())
+    tracker.sweep(tracker.clock.today())
 
 
 def deliver_job() -> None:
     tracker = _tracker()
-    report = deliver(tracker)
+    report = tracker.deliver()
     if report.sent or report.retrying or report.failed or report.superseded:
         log.info("job %s (pid %d): %s", JOB_DELIVER, os.getpid(), report.sentence())
 
@@ -92,25 +83,14 @@ def deliver_job() -> None:
 def digest_job() -> None:
     tracker = _tracker()
     log.info("job %s (pid %d)", JOB_DIGEST, os.getpid())
-    write_digests(tracker, tracker.clock.today())
+    tracker.write_digests(tracker.clock.today())
 
 
 def audit_job() -> None:
     tracker = _tracker()
-    judged = refresh_verdicts(tracker)
+    judged = tracker.refresh_verdicts()
     log.info("job %s (pid %d): %d patient(s) judged for %s", JOB_AUDIT, os.getpid(), judged,
              tracker.clock.today())
-
-
-@dataclass
-class OnceReport:
-    sweep: SweepReport
-    delivery: DeliveryReport
-
-
-def run_once(tracker: Tracker, as_of: date | None = None) -> OnceReport:
-    """One sweep and one delivery round (``journey scheduler --once``)."""
-    return OnceReport(sweep(tracker, as_of or tracker.clock.today()), deliver(tracker))
 
 
 # -- the APScheduler --------------------------------------------------------------------------------
@@ -127,7 +107,9 @@ def _daily(settings: Settings, local_time: str) -> CronTrigger:
     return CronTrigger(hour=hour, minute=minute, timezone=ZoneInfo(settings.site_timezone))
 
 
-def build_scheduler(engine: Engine, settings: Settings) -> BackgroundScheduler:
+def build_scheduler(engine: object, settings: Settings) -> BackgroundScheduler:
+    """A paused-ready APScheduler whose jobs are kept in the project database (``engine``: the
+    one the composition root built; APScheduler runs its own statements on it)."""
     return BackgroundScheduler(
         jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOBS_TABLE)},
         job_defaults=dict(JOB_DEFAULTS), timezone=ZoneInfo(settings.site_timezone))
@@ -150,11 +132,11 @@ def schedule_jobs(scheduler: BackgroundScheduler, settings: Settings, now: datet
         # else: keep the stored next run, so a run missed during downtime happens once now
 
 
-def start_jobs(tracker: Tracker) -> BackgroundScheduler:
+def start_jobs(tracker: Tracker, wall_clock: Clock) -> BackgroundScheduler:
     scheduler = build_scheduler(tracker.engine, tracker.settings)
     scheduler.start(paused=True)
     try:
-        schedule_jobs(scheduler, tracker.settings, datetime.now(UTC))
+        schedule_jobs(scheduler, tracker.settings, wall_clock.now())
         scheduler.resume()
     except Exception:
         stop_jobs(scheduler, wait=False)
@@ -177,47 +159,12 @@ def default_holder() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-class Lease:
-    """A row that one process holds until ``expires_at``; renewing and taking over are each one
-    conditional UPDATE, so two processes can never both believe they hold it."""
-
-    def __init__(self, engine: Engine, holder: str, seconds: int, name: str = LEASE_NAME) -> None:
-        self.engine, self.holder, self.seconds, self.name = engine, holder, seconds, name
-
-    def acquire(self, now: datetime) -> bool:
-        """Renew the lease if held, take it if free or expired; True if this process holds it."""
-        values = {"holder": self.holder, "expires_at": now + timedelta(seconds=self.seconds),
-                  "heartbeat_at": now}
-        with self.engine.begin() as connection:
-            result = connection.execute(
-                update(SchedulerLease)
-                .where(and_(col(SchedulerLease.name) == self.name,
-                            or_(col(SchedulerLease.holder) == self.holder,
-                                col(SchedulerLease.expires_at) < now)))
-                .values(**values))
-            if result.rowcount == 1:
-                return True
-        try:
-            with self.engine.begin() as connection:
-                connection.execute(insert(SchedulerLease).values(name=self.name, **values))
-            return True
-        except IntegrityError:
-            return False  # someone else holds it
-
-    def release(self) -> None:
-        """Let a standby take over at once (a clean stop)."""
-        with self.engine.begin() as connection:
-            connection.execute(update(SchedulerLease)
-                               .where(and_(col(SchedulerLease.name) == self.name,
-                                           col(SchedulerLease.holder) == self.holder))
-                               .values(expires_at=datetime(1970, 1, 1, tzinfo=UTC)))
-
-
-def run_scheduler(tracker: Tracker, stop: threading.Event, holder: str | None = None) -> None:
+def run_scheduler(tracker: Tracker, stop: threading.Event, wall_clock: Clock,
+                  holder: str | None = None) -> None:
     """Hold the lease and run the jobs, or stand by until the lease is free; until ``stop``."""
     install(tracker)
     settings = tracker.settings
-    lease = Lease(tracker.engine, holder or default_holder(), settings.scheduler_lease_seconds)
+    lease = tracker.scheduler_lease(holder or default_holder())
     scheduler: BackgroundScheduler | None = None
     standing_by = False
     log.info("scheduler %s starting (lease %d s, heartbeat %d s)", lease.holder,
@@ -225,13 +172,13 @@ def run_scheduler(tracker: Tracker, stop: threading.Event, holder: str | None = 
     try:
         while not stop.is_set():
             try:
-                held = lease.acquire(datetime.now(UTC))
-            except OperationalError as e:  # database unreachable or locked too long
+                held = lease.acquire(wall_clock.now())
+            except LeaseUnavailable as e:  # database unreachable or locked too long
                 log.warning("could not renew the scheduler lease: %s", e)
                 held = False
             if held and scheduler is None:
                 log.info("scheduler %s holds the lease: running the jobs", lease.holder)
-                scheduler = start_jobs(tracker)
+                scheduler = start_jobs(tracker, wall_clock)
                 standing_by = False
             elif not held and scheduler is not None:
                 log.warning("scheduler %s lost the lease: stopping its jobs", lease.holder)

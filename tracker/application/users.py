@@ -24,12 +24,10 @@ from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Engine
-from sqlmodel import Session, col, select
 
-from db.tables import AccessLogRow, UserRow
+from db.records import AccessRecord, UserRecord
 from journey.errors import Conflict, InvalidScenario, JourneyError, NotFound
-from tracker.clock import Clock
+from tracker.application.context import Context
 
 
 class NotSignedIn(JourneyError):
@@ -112,27 +110,19 @@ class NewAccount:
     token: str
 
 
-def pseudonym(ref: str, key: str) -> str:
-    """A keyed, stable pseudonym of a patient reference: HMAC-SHA256, first 64 bits in hex, the
-    same as tracker.exports writes, so an auditor's screen, exports and reports agree."""
-    digest = hmac.new(key.encode(), ref.encode(), hashlib.sha256).hexdigest()
-    return f"PX-{digest[:16]}"
-
-
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _account(row: UserRow) -> Account:
-    return Account(row.id or 0, row.name, Role(row.role), row.active)
+def _account(row: UserRecord) -> Account:
+    return Account(row.id, row.name, Role(row.role), row.active)
 
 
 class Users:
     """Accounts and the access log over one database."""
 
-    def __init__(self, engine: Engine, clock: Clock, hasher: PasswordHasher | None = None) -> None:
-        self.engine = engine
-        self.clock = clock
+    def __init__(self, ctx: Context, hasher: PasswordHasher | None = None) -> None:
+        self.ctx = ctx
         self.hasher = hasher or PasswordHasher()
         # verifying against this when the name is unknown keeps both answers equally slow
         self._decoy = self.hasher.hash(secrets.token_urlsafe(16))
@@ -151,42 +141,41 @@ class Users:
         if len(password) < MIN_PASSWORD:
             raise InvalidScenario(f"A password needs at least {MIN_PASSWORD} characters.")
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        with Session(self.engine) as session:
-            if session.exec(select(UserRow).where(UserRow.name == name)).first() is not None:
+        with self.ctx.unit_of_work() as uow:
+            if uow.users.by_name(name) is not None:
                 raise Conflict(f"A user called {name!r} already exists.")
-            row = UserRow(name=name, role=chosen.value, password_hash=self.hasher.hash(password),
-                          api_token_hash=token_digest(token), active=True, created_at=self.clock.now())
-            session.add(row)
-            session.commit()
-            session.refresh(row)
-            account = _account(row)
+            row = uow.users.add({"name": name, "role": chosen.value,
+                                 "password_hash": self.hasher.hash(password),
+                                 "api_token_hash": token_digest(token), "active": True,
+                                 "created_at": self.ctx.clock.now()})
+            uow.commit()
+        account = _account(row)
         self.log(account.name, "user-created", detail=f"role {chosen.value}")
         return NewAccount(account, password, token)
 
     def list(self) -> list[Account]:
-        with Session(self.engine) as session:
-            return [_account(r) for r in session.exec(select(UserRow).order_by(col(UserRow.name)))]
+        with self.ctx.unit_of_work() as uow:
+            return [_account(r) for r in uow.users.listing()]
 
     def get(self, account_id: int) -> Account | None:
-        with Session(self.engine) as session:
-            row = session.get(UserRow, account_id)
-            return _account(row) if row is not None and row.active else None
+        with self.ctx.unit_of_work() as uow:
+            row = uow.users.by_id(account_id)
+        return _account(row) if row is not None and row.active else None
 
     def authenticate(self, name: str, password: str) -> Account:
         """The account for this name and password; NotSignedIn (one message for both) otherwise."""
         refused = NotSignedIn("That user name and password do not match an active account.")
         account: Account | None = None
-        # the access log is written after the session closes: SQLite lets one writer at a time
-        with Session(self.engine) as session:
-            row = session.exec(select(UserRow).where(UserRow.name == name)).first()
+        # the access log is written after this transaction: SQLite lets one writer at a time
+        with self.ctx.unit_of_work() as uow:
+            row = uow.users.by_name(name)
             if row is None or not row.active:
                 self._verify(self._decoy, password)
                 raise refused
             if self._verify(row.password_hash, password):
                 if self.hasher.check_needs_rehash(row.password_hash):
-                    row.password_hash = self.hasher.hash(password)
-                    session.add(row)
-                    session.commit()
+                    uow.users.set_password_hash(row.id, self.hasher.hash(password))
+                    uow.commit()
                 account = _account(row)
         if account is None:
             self.log(name, "login-failed")
@@ -201,9 +190,8 @@ class Users:
             return False
 
     def by_token(self, token: str) -> Account:
-        with Session(self.engine) as session:
-            row = session.exec(select(UserRow).where(UserRow.api_token_hash == token_digest(token))
-                               ).first()
+        with self.ctx.unit_of_work() as uow:
+            row = uow.users.by_token_digest(token_digest(token))
         if row is None or not row.active or row.api_token_hash is None or not hmac.compare_digest(
                 row.api_token_hash, token_digest(token)):
             raise NotSignedIn("The API token is not valid; ask an administrator for a new one.")
@@ -212,26 +200,22 @@ class Users:
     def issue_token(self, name: str) -> str:
         """A new API token for ``name``; the old one stops working."""
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        with Session(self.engine) as session:
-            row = session.exec(select(UserRow).where(UserRow.name == name)).first()
+        with self.ctx.unit_of_work() as uow:
+            row = uow.users.by_name(name)
             if row is None:
                 raise NotFound(f"No user called {name!r}.")
-            row.api_token_hash = token_digest(token)
-            session.add(row)
-            session.commit()
+            uow.users.set_token_digest(row.id, token_digest(token))
+            uow.commit()
         self.log(name, "token-issued")
         return token
 
     # -- the access log -----------------------------------------------------------------------
     def log(self, user: str, action: str, patient_ref: str | None = None, detail: str = "") -> None:
-        with Session(self.engine) as session:
-            session.add(AccessLogRow(at=self.clock.now(), user=user[:64], action=action[:32],
-                                     patient_ref=patient_ref, detail=detail[:500]))
-            session.commit()
+        with self.ctx.unit_of_work() as uow:
+            uow.access_log.append(at=self.ctx.clock.now(), user=user, action=action,
+                                  patient_ref=patient_ref, detail=detail)
+            uow.commit()
 
-    def access_log(self, patient_ref: str | None = None, limit: int = 200) -> list[AccessLogRow]:
-        with Session(self.engine) as session:
-            query = select(AccessLogRow).order_by(col(AccessLogRow.id).desc()).limit(limit)
-            if patient_ref is not None:
-                query = query.where(AccessLogRow.patient_ref == patient_ref)
-            return list(session.exec(query))
+    def access_log(self, patient_ref: str | None = None, limit: int = 200) -> list[AccessRecord]:
+        with self.ctx.unit_of_work() as uow:
+            return uow.access_log.listing(patient_ref, limit)

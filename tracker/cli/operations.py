@@ -1,52 +1,31 @@
-"""``journey backup FILE`` and ``journey restore FILE``: the operations commands.
-
-Registered in ``tracker.cli`` by one ``add_typer`` without a name, so both sit beside the other
-commands. Errors go through ``tracker.cli.friendly`` (looked up when a command runs, because
-``tracker.cli`` imports this module while it is itself being imported).
-"""
+"""``journey backup FILE`` and ``journey restore FILE``: the operations commands."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from tracker.settings import Settings
+from tracker.cli.common import friendly, open_tracker, out
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-ops_app = typer.Typer()
-out = Console()
+#: the commands that sit at the top of ``journey`` (added without a name)
+commands = typer.Typer()
 
 
-def friendly(func: F) -> F:
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from tracker.cli import friendly as map_errors
-
-        return map_errors(func)(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
-
-
-@ops_app.command("backup")
+@commands.command("backup")
 @friendly
 def backup_command(
         file: Annotated[Path, typer.Argument(help="Where to write the backup (a new file).")],
         overwrite: Annotated[bool, typer.Option(help="Replace FILE if it exists.")] = False) -> None:
     """Back up the configured database while it runs (SQLite online backup; pg_dump for PostgreSQL)."""
-    from tracker.backup import backup
-
-    size = backup(Settings().database_url, file, overwrite=overwrite)
+    # the database as it is: a backup neither creates nor migrates it
+    size = open_tracker(migrate=False).backup(file, overwrite=overwrite)
     out.print(f"Backed up to {file} ({size // 1024} KB). Restore it with: journey restore {file}",
               highlight=False)
 
 
-@ops_app.command("restore")
+@commands.command("restore")
 @friendly
 def restore_command(
         file: Annotated[Path, typer.Argument(help="A file written by `journey backup`.")],
@@ -54,9 +33,8 @@ def restore_command(
             help="Allow replacing a database that already holds patients.")] = False) -> None:
     """Replace the configured database's content by a backup, then verify it (exit 1 if it differs).
     Stop the web app and the scheduler first."""
-    from tracker.backup import restore
-
-    report = restore(Settings().database_url, file, replace=replace)
+    # the restore migrates what it restored; the database it replaces is left as it is until then
+    report = open_tracker(migrate=False).restore(file, replace=replace)
     out.print(f"Restored {file}: {report.patients} patient(s), {report.events} event(s).", highlight=False)
     for problem in report.problems:
         out.print(f"[red]x[/] {problem}", highlight=False)

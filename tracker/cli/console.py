@@ -10,7 +10,7 @@ from rich.table import Table
 
 from journey.course import Refusal
 from journey.pathway import PHASE_MEANING
-from tracker.services import PatientView
+from tracker.application import PatientView
 
 STATUS_STYLE = {"overdue": "bold red", "due": "yellow", "scheduled": "cyan", "resolved": "green",
                 "cancelled": "dim"}

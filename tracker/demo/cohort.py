@@ -1,5 +1,6 @@
 """A synthetic cohort: realistic CRLM journeys over every branch of the pathway, for the demo and
-the benchmarks (``journey demo generate``, ``scripts/bench.py``).
+the benchmarks (``journey demo generate``, ``scripts/bench.py``). Pure: scenarios as plain data,
+written to a database by tracker.demo.loading.
 
 Every patient is drawn from its own ``random.Random(f"{seed}:{index}")``, so a cohort is
 reproducible from its seed and any slice of it can be generated on its own. Dates are placed
@@ -11,32 +12,17 @@ reassessments, wrong conversion regimens, FOLFOX after oxaliplatin failure, a re
 timely MDT...): it is what the audit counts. Entries the pathway would refuse are not generated:
 every journey is accepted by :func:`journey.course.follow_journey`.
 
-Two sinks write a cohort:
-- :func:`import_cohort`: through ``Tracker.import_scenario`` (the service; small cohorts);
-- :func:`bulk_load`: rows written with SQLAlchemy Core ``executemany`` in batches, with the phase,
-  reminders, content and chain hashes computed exactly as the service computes them (the fold
-  and ``db.repository``'s hash functions), for cohorts of 100,000 to 1,000,000 patients.
 """
 
 from __future__ import annotations
 
 import random
-from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from types import SimpleNamespace
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, func, insert, select
-
-from db.repository import GENESIS, chain_hash, content_hash
-from db.tables import EventRow, PatientRow, ReminderRow
-from journey.course import JourneyOutcome, follow_journey
 from journey.dates import add_months
-from journey.events import ClinicalEvent, read_event
-from journey.profile import PatientProfile, profile_to_dict, read_profile
-from journey.settings import DEFAULT_SETTINGS, PathwaySettings
 
 #: the branches of the pathway and their share of the cohort (a registry's rough case mix)
 BRANCH_WEIGHTS: dict[str, float] = {
@@ -447,7 +433,7 @@ def _recurrence_branch(s: _Story, p: _Profile, target: int) -> None:
     _follow_up(s, target, recur=True)
 
 
-_BRANCH_FUNCS = {
+_BRANCH_FUNCS: dict[str, Callable[[_Story, _Profile, int], None]] = {
     "perioperative": _perioperative,
     "upfront_surgery": _upfront,
     "conversion_left": lambda s, p, t: _conversion(s, p, t, "left"),
@@ -541,260 +527,3 @@ def generate_one(seed: int, index: int, as_of: date) -> Synthetic:
 def generate_cohort(patients: int, seed: int, as_of: date, start: int = 0) -> Iterator[Synthetic]:
     for index in range(start, start + patients):
         yield generate_one(seed, index, as_of)
-
-
-# ------------------------------------------------------------------------------------------------
-# Sinks
-
-
-@dataclass
-class LoadReport:
-    patients: int = 0
-    events: int = 0
-    reminders: int = 0
-    refused: int = 0
-    branches: Counter[str] = field(default_factory=Counter)
-    seconds: float = 0.0
-    #: of which writing rows (bulk path): the rest is generating and folding the journeys
-    write_seconds: float = 0.0
-
-
-def import_cohort(tracker: Any, cohort: Iterable[Synthetic], actor: str = "demo-generator",
-                  progress: bool = False, total: int | None = None) -> LoadReport:
-    """The service path: each patient through ``Tracker.import_scenario`` (one transaction each)."""
-    import time
-
-    from journey.scenario import read_scenario
-
-    report = LoadReport()
-    started = time.perf_counter()
-    with _progress(progress, total, "import (service)") as advance:
-        for synthetic in cohort:
-            result = tracker.import_scenario(read_scenario(synthetic.scenario()), actor,
-                                             source=f"demo:{synthetic.branch}")
-            report.patients += 1
-            report.events += result.added
-            report.refused += len(result.refused)
-            report.branches[synthetic.branch] += 1
-            advance(1)
-    report.seconds = time.perf_counter() - started
-    return report
-
-
-@dataclass
-class BulkRows:
-    """The rows one batch of patients becomes."""
-
-    patients: list[dict[str, Any]] = field(default_factory=list)
-    events: list[dict[str, Any]] = field(default_factory=list)
-    reminders: list[dict[str, Any]] = field(default_factory=list)
-    refused: int = 0
-    branches: Counter[str] = field(default_factory=Counter)
-    #: the same rows made ready for the driver (SQLite) in a worker: table -> (SQL, value tuples)
-    bound: dict[str, tuple[str, list[tuple[Any, ...]]]] = field(default_factory=dict)
-
-    def bind_for_sqlite(self) -> BulkRows:
-        """Turn the rows into what the SQLite driver receives, with the column types' own bind
-        processors (SQLAlchemy's: JSON, dates, UTC datetimes), so the writing process only hands
-        them over. Done in the worker processes, which have the spare CPU."""
-        from sqlalchemy.dialects.sqlite import pysqlite
-
-        dialect = pysqlite.SQLiteDialect_pysqlite()
-        for table, rows in zip(_TABLES, (self.patients, self.events, self.reminders), strict=True):
-            if rows:
-                self.bound[table.name] = _bound(dialect, table, rows)
-        self.patients, self.events, self.reminders = [], [], []  # sent to the writer once, bound
-        return self
-
-    def sizes(self) -> tuple[int, int, int]:
-        """(patients, events, reminders) in this batch, as rows or as bound values."""
-        if self.bound:
-            return tuple(len(self.bound[t.name][1]) if t.name in self.bound else 0  # type: ignore[return-value]
-                         for t in _TABLES)
-        return len(self.patients), len(self.events), len(self.reminders)
-
-
-_TABLES = (PatientRow.__table__, EventRow.__table__, ReminderRow.__table__)  # type: ignore[attr-defined]
-
-
-def _bound(dialect: Any, table: Any, rows: list[dict[str, Any]]) -> tuple[str, list[tuple[Any, ...]]]:
-    names = list(rows[0])
-    compiled = insert(table).values({n: bindparam(n) for n in names}).compile(dialect=dialect)
-    order = compiled.positiontup or names
-    processors = [table.c[n].type._cached_bind_processor(dialect) for n in order]
-    values = [tuple(p(row[n]) if p else row[n] for n, p in zip(order, processors, strict=True))
-              for row in rows]
-    return str(compiled), values
-
-
-def rows_for(synthetic: Synthetic, patient_id: int, as_of: date, now: datetime, actor: str,
-             settings: PathwaySettings, out: BulkRows) -> JourneyOutcome:
-    """The rows the service would write for this patient, computed the same way: the profile
-    as stored, the fold on ``as_of``, the content hash and the hash chain. Entries the fold
-    refuses are left out, as ``import_scenario`` leaves them out."""
-    profile: PatientProfile = read_profile(synthetic.patient)
-    events: list[ClinicalEvent] = [read_event(raw, seq=i + 1) for i, raw in enumerate(synthetic.events)]
-    outcome = follow_journey(profile, events, as_of, settings)
-    refused = {r.seq for r in outcome.refusals}
-    out.refused += len(refused)
-    source = f"demo:{synthetic.branch}"
-    out.patients.append({
-        "id": patient_id, "ref": profile.ref, "care_team": "liver", "profile": profile_to_dict(profile),
-        "timing": profile.timing(settings.synchronous_window_days).value,
-        "sidedness": profile.sidedness.value, "phase": outcome.phase.value, "phase_on": as_of,
-        "version": 2, "created_at": now, "updated_at": now})
-    steps = {id(s.event): s for s in outcome.steps if s.event is not None}
-    previous = GENESIS
-    for event in events:
-        if event.seq in refused:
-            continue
-        step = steps[id(event)]
-        payload = event.to_dict()
-        row = SimpleNamespace(patient_id=patient_id, seq=event.seq, type=event.type.value,
-                              date=event.date, recorded_at=now, actor=actor, source=source,
-                              payload=payload, phase_before=step.from_phase.value,
-                              phase_after=step.to_phase.value, override_reason=event.override)
-        link = chain_hash(previous, row)  # type: ignore[arg-type]
-        previous = link
-        out.events.append({**row.__dict__, "content_hash": content_hash(payload), "chain_hash": link})
-    # the end of the hash chain, as the service keeps it on the patient
-    out.patients[-1].update(log_head=previous, log_length=len(events) - len(refused))
-    for reminder, status in outcome.reminders_with_status():
-        out.reminders.append({
-            "patient_id": patient_id, "kind": reminder.kind.value, "anchor_on": reminder.anchor_on,
-            "due_on": reminder.due_on, "resolved_on": reminder.resolved_on,
-            "cancelled_on": reminder.cancelled_on, "closed": reminder.closed_on is not None,
-            "status": status.value, "snoozed_until": None, "updated_at": now})
-    return outcome
-
-
-def bulk_load(engine: Engine, cohort: Iterable[Synthetic], as_of: date, now: datetime,
-              actor: str = "demo-generator", settings: PathwaySettings = DEFAULT_SETTINGS,
-              batch: int = 2000, progress: bool = False, total: int | None = None) -> LoadReport:
-    """The fast path: rows written with Core ``executemany``, ``batch`` patients a transaction.
-    The stored state is the one ``import_cohort`` gives (``journey verify`` passes)."""
-    writer = _BulkWriter(engine)
-    rows = BulkRows()
-    with _progress(progress, total, "bulk load") as advance:
-        for synthetic in cohort:
-            rows_for(synthetic, writer.next_id, as_of, now, actor, settings, rows)
-            rows.branches[synthetic.branch] += 1
-            writer.next_id += 1
-            if len(rows.patients) >= batch:
-                advance(writer.write(rows))
-                rows = BulkRows()
-        advance(writer.write(rows))
-    return writer.finish()
-
-
-def _rows_of_slice(job: tuple[int, int, int, int, date, datetime, str, PathwaySettings, bool]) -> BulkRows:
-    seed, start, count, first_id, as_of, now, actor, settings, bind = job
-    rows = BulkRows()
-    for k in range(count):
-        synthetic = generate_one(seed, start + k, as_of)
-        rows_for(synthetic, first_id + k, as_of, now, actor, settings, rows)
-        rows.branches[synthetic.branch] += 1
-    return rows.bind_for_sqlite() if bind else rows
-
-
-def bulk_generate(engine: Engine, patients: int, seed: int, as_of: date, now: datetime,
-                  actor: str = "demo-generator", settings: PathwaySettings = DEFAULT_SETTINGS,
-                  batch: int = 2000, workers: int = 1, start: int = 0,
-                  progress: bool = False) -> LoadReport:
-    """Generate and bulk-load a cohort; with ``workers`` > 1 the journeys are generated and
-    folded in worker processes while this one writes (the same rows as ``workers=1``)."""
-    if workers <= 1:
-        return bulk_load(engine, generate_cohort(patients, seed, as_of, start), as_of, now, actor,
-                         settings, batch, progress, patients)
-    import multiprocessing
-
-    writer = _BulkWriter(engine)
-    bind = engine.dialect.name == "sqlite"
-    jobs = [(seed, start + offset, min(batch, patients - offset), writer.next_id + offset, as_of, now,
-             actor, settings, bind) for offset in range(0, patients, batch)]
-    context = multiprocessing.get_context("spawn")
-    with _progress(progress, patients, f"bulk load ({workers} workers)") as advance, \
-            context.Pool(workers) as pool:
-        for rows in pool.imap(_rows_of_slice, jobs):
-            advance(writer.write(rows))
-    writer.next_id += patients
-    return writer.finish()
-
-
-class _BulkWriter:
-    def __init__(self, engine: Engine) -> None:
-        import time
-
-        self.engine = engine
-        self.report = LoadReport()
-        self.started = time.perf_counter()
-        self.tables = (PatientRow.__table__, EventRow.__table__, ReminderRow.__table__)  # type: ignore[attr-defined]
-        with engine.connect() as conn:
-            self.next_id = int(conn.execute(
-                select(func.coalesce(func.max(self.tables[0].c.id), 0))).scalar_one()) + 1
-
-    def write(self, rows: BulkRows) -> int:
-        patients, events, reminders = rows.sizes()
-        if not patients:
-            return 0
-        import time
-
-        patient_t, event_t, reminder_t = self.tables
-        t0 = time.perf_counter()
-        with self.engine.begin() as conn:
-            if rows.bound:  # made ready for the driver by a worker
-                for table in self.tables:
-                    if table.name in rows.bound:
-                        sql, values = rows.bound[table.name]
-                        conn.exec_driver_sql(sql, values)  # type: ignore[arg-type]
-            else:
-                conn.execute(insert(patient_t), rows.patients)
-                if rows.events:
-                    conn.execute(insert(event_t), rows.events)
-                if rows.reminders:
-                    conn.execute(insert(reminder_t), rows.reminders)
-        report = self.report
-        report.write_seconds += time.perf_counter() - t0
-        report.patients += patients
-        report.events += events
-        report.reminders += reminders
-        report.refused += rows.refused
-        report.branches.update(rows.branches)
-        return patients
-
-    def finish(self) -> LoadReport:
-        import time
-
-        self.report.seconds = time.perf_counter() - self.started
-        return self.report
-
-
-class _progress:
-    """A rich progress bar, or nothing."""
-
-    def __init__(self, enabled: bool, total: int | None, label: str) -> None:
-        self.enabled, self.total, self.label = enabled, total, label
-        self.bar: Any = None
-
-    def __enter__(self) -> Any:
-        if not self.enabled:
-            return lambda n: None
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-
-        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                            TextColumn("patients"), TimeElapsedColumn(), TimeRemainingColumn(),
-                            transient=False)
-        self.bar.__enter__()
-        task = self.bar.add_task(self.label, total=self.total)
-        return lambda n: self.bar.advance(task, n)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(*exc)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -61,13 +60,3 @@ def scenario_files(path: Path) -> list[Path]:
         return sorted(p for p in path.iterdir()
                       if p.suffix.lower() in (".yaml", ".yml", ".json") and p.is_file())
     return [path]
-
-
-def day_option(value: str | None, what: str) -> date | None:
-    """A date typed on the command line (YYYY-MM-DD), or None when not given."""
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidScenario(f"{what} must be a date written as YYYY-MM-DD, not {value!r}.") from None
