@@ -119,7 +119,7 @@ def test_the_nightly_job_judges_everyone_for_the_day_and_is_scheduled_at_its_loc
     pacemaker.install(tracker)
     pacemaker.audit_job()
     assert len(entries(tracker)) == 150 and audit(tracker)[1] == 0
-    jobs = pacemaker.build_scheduler(tracker.engine, tracker.settings)
+    jobs = pacemaker.build_scheduler(tracker.job_store(), tracker.settings)
     jobs.start(paused=True)
     try:
         pacemaker.schedule_jobs(jobs, tracker.settings, datetime.now(UTC))

@@ -10,6 +10,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, TextIO
 
+from apscheduler.jobstores.base import BaseJobStore
+
+from db.jobs import job_store
 from db.lease import Lease
 from db.records import NoticeRecord, PatientRecord, ReminderActionRecord
 from journey.scenario import Scenario
@@ -116,6 +119,10 @@ class Tracker(Context):
 
     def requeue_failed_notifications(self) -> int:
         return _notifications.requeue_failed(self)
+
+    def job_store(self) -> BaseJobStore:
+        """Where APScheduler keeps the scheduler's jobs: the project database (db.jobs)."""
+        return job_store(self.engine)
 
     def scheduler_lease(self, holder: str) -> Lease:
         """The lease only whose holder runs the scheduled jobs (docs/scheduler.md)."""

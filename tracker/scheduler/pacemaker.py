@@ -33,7 +33,7 @@ import threading
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.jobstores.base import BaseJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -46,7 +46,6 @@ JOB_SWEEP = "journey-sweep"
 JOB_DELIVER = "journey-deliver"
 JOB_DIGEST = "journey-daily-digest"
 JOB_AUDIT = "journey-nightly-audit"
-JOBS_TABLE = "apscheduler_jobs"
 
 JOB_DEFAULTS = {"coalesce": True, "misfire_grace_time": None, "max_instances": 1}
 
@@ -107,11 +106,10 @@ def _daily(settings: Settings, local_time: str) -> CronTrigger:
     return CronTrigger(hour=hour, minute=minute, timezone=ZoneInfo(settings.site_timezone))
 
 
-def build_scheduler(engine: object, settings: Settings) -> BackgroundScheduler:
-    """A paused-ready APScheduler whose jobs are kept in the project database (``engine``: the
-    one the composition root built; APScheduler runs its own statements on it)."""
+def build_scheduler(jobs: BaseJobStore, settings: Settings) -> BackgroundScheduler:
+    """An APScheduler whose jobs are kept in ``jobs`` (the project database: Tracker.job_store)."""
     return BackgroundScheduler(
-        jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOBS_TABLE)},
+        jobstores={"default": jobs},
         job_defaults=dict(JOB_DEFAULTS), timezone=ZoneInfo(settings.site_timezone))
 
 
@@ -133,7 +131,7 @@ def schedule_jobs(scheduler: BackgroundScheduler, settings: Settings, now: datet
 
 
 def start_jobs(tracker: Tracker, wall_clock: Clock) -> BackgroundScheduler:
-    scheduler = build_scheduler(tracker.engine, tracker.settings)
+    scheduler = build_scheduler(tracker.job_store(), tracker.settings)
     scheduler.start(paused=True)
     try:
         schedule_jobs(scheduler, tracker.settings, wall_clock.now())
