@@ -20,7 +20,7 @@ from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
 
 from db.conflicts import changed_meanwhile
 from db.records import EntryRecord, PatientRecord, record_of
-from db.tables import EVENT, PATIENT
+from db.tables import EVENT, PATIENT, inserted_id
 from journey.course import JourneyOutcome
 from journey.errors import ImpossibleEntry, NotFound
 from journey.events import ClinicalEvent, stored_event
@@ -187,8 +187,7 @@ class Patients:
     def register(self, values: Mapping[str, Any]) -> PatientRecord:
         """Insert a patient row (:func:`patient_values`)."""
         result = self.connection.execute(insert(PATIENT).values(**values))
-        (patient_id,) = result.inserted_primary_key or (None,)
-        return PatientRecord(id=int(patient_id), **values)
+        return PatientRecord(id=inserted_id(result), **values)
 
     def lock(self, row: PatientRecord) -> PatientRecord:
         """On a server database, lock the patient row until the transaction ends and read it again,

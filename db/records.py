@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 R = TypeVar("R")
 
@@ -159,6 +159,6 @@ class AccessRecord:
     detail: str
 
 
-def record_of(kind: type[R], row: Mapping[str, Any]) -> R:
+def record_of(kind: type[R], row: Mapping[Any, Any]) -> R:
     """A record from a row's mapping (``row._mapping``): the columns are the record's fields."""
-    return kind(**row)
+    return kind(**cast(Mapping[str, Any], row))  # a row's keys are its column names

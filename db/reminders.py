@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from sqlalchemy import ColumnElement, Connection, and_, bindparam, false, insert, or_, select, update
 
 from db.records import ReminderAction, ReminderActionRecord, ReminderRecord, record_of
-from db.tables import PATIENT, REMINDER, REMINDER_ACTION
+from db.tables import PATIENT, REMINDER, REMINDER_ACTION, inserted_id
 from journey.adherence import ReminderDismissal
 from journey.errors import NotFound
 from journey.reminders import Reminder, ReminderKind, ReminderStatus
@@ -201,8 +201,7 @@ class ReminderActions:
 
     def append(self, values: Mapping[str, Any]) -> ReminderActionRecord:
         result = self.connection.execute(insert(REMINDER_ACTION).values(**values))
-        (action_id,) = result.inserted_primary_key or (None,)
-        return record_of(ReminderActionRecord, {"id": int(action_id), "reason": None, "text": None,
+        return record_of(ReminderActionRecord, {"id": inserted_id(result), "reason": None, "text": None,
                                                 "snoozed_until": None, **values})
 
     def of_reminders(self, reminder_ids: Sequence[int]) -> list[ReminderActionRecord]:

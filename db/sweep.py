@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Column, ColumnElement, Connection, and_, bindparam, false, or_, select, text, update
+from sqlalchemy import Column, Connection, TextClause, and_, bindparam, false, or_, select, text, update
 
 from db.conflicts import changed_meanwhile
 from db.outbox import queue_notices
@@ -61,7 +61,7 @@ class StatusChange:
     announced: str | None
 
 
-def _among(column: Column[Any], ids: Sequence[int]) -> ColumnElement[bool]:
+def _among(column: Column[Any], ids: Sequence[int]) -> TextClause:
     """``column IN (ids)`` written out: thousands of integer ids from the database itself."""
     return text(f"{column.table.name}.{column.name} IN ({','.join(str(int(i)) for i in ids)})")
 
@@ -112,7 +112,9 @@ class SweepStatements:
                        awaited_on(as_of).label("awaited"))
                 .with_hint(REMINDER, "INDEXED BY ix_reminder_open_due_covering", "sqlite")
                 .where(r.closed == false(), r.due_on <= as_of, _among(r.patient_id, ids))):
-            due[row.patient_id].append(SweptReminder(*row[:7], bool(row.awaited)))
+            due[row.patient_id].append(SweptReminder(row.id, row.patient_id, row.kind, row.anchor_on,
+                                                     row.due_on, row.status, row.announced,
+                                                     bool(row.awaited)))
         return patients, due
 
     def write(self, bumps: Sequence[VersionBump], changes: Sequence[StatusChange],

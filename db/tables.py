@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Table, UniqueConstraint, text
+from sqlalchemy import JSON, Column, CursorResult, Index, Table, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -218,3 +218,10 @@ LEASE = _table("scheduler_lease")
 USER = _table("app_user")
 ACCESS_LOG = _table("access_log")
 AUDIT_ENTRY = _table("audit_entry")
+
+
+def inserted_id(result: CursorResult[Any]) -> int:
+    """The primary key of the row a single-row INSERT wrote."""
+    key = result.inserted_primary_key
+    assert key is not None and key[0] is not None, "a single-row insert with a generated key"
+    return int(key[0])

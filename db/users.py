@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from db.records import AccessRecord, UserRecord, record_of
-from db.tables import ACCESS_LOG, USER
+from db.tables import ACCESS_LOG, USER, inserted_id
 
 _USER_COLUMNS = tuple(USER.c)
 
@@ -40,8 +40,7 @@ class Users:
 
     def add(self, values: Mapping[str, Any]) -> UserRecord:
         result = self.connection.execute(insert(USER).values(**values))
-        (user_id,) = result.inserted_primary_key or (None,)
-        return record_of(UserRecord, {"id": int(user_id), **values})
+        return record_of(UserRecord, {"id": inserted_id(result), **values})
 
     def set_password_hash(self, user_id: int, password_hash: str) -> None:
         self.connection.execute(update(USER).where(USER.c.id == user_id).values(password_hash=password_hash))

@@ -121,7 +121,8 @@ def captured_sql(engine: Any) -> Iterator[list[tuple[str, Any]]]:
 
     seen: list[tuple[str, Any]] = []
 
-    def before(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+    def before(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
+               executemany: bool) -> None:
         if statement.lstrip().upper().startswith("SELECT"):
             seen.append((statement, parameters))
 
@@ -179,7 +180,7 @@ def build_cache(path: Path, patients: int, workers: int, genuine: int = GENUINE_
     engine = make_engine(f"sqlite:///{tmp}")
 
     @event.listens_for(engine, "connect")
-    def big_cache(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+    def big_cache(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.execute("PRAGMA cache_size=-400000")
 
     upgrade(engine)
@@ -274,7 +275,7 @@ def upgrade_cache_schema(path: Path) -> list[str]:
     changed = []
     with engine.begin() as conn:
         dialect = conn.dialect
-        indexes = dict(conn.exec_driver_sql(  # type: ignore[arg-type]
+        indexes = dict(conn.exec_driver_sql(  # type: ignore[arg-type]  # rows of (name, sql)
             "SELECT name, sql FROM sqlite_master WHERE type='index' AND sql IS NOT NULL").all())
         for table in SQLModel.metadata.sorted_tables:
             present = {r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info({table.name})")}
@@ -286,7 +287,7 @@ def upgrade_cache_schema(path: Path) -> list[str]:
                 if column.name in present:
                     continue
                 scalar = column.default is not None and column.default.is_scalar
-                default = column.default.arg if scalar else None  # type: ignore[union-attr]
+                default = column.default.arg if scalar else None  # type: ignore[union-attr]  # set when scalar
                 ddl = f"ALTER TABLE {table.name} ADD COLUMN {column.name} {column.type.compile(dialect)}"
                 if default is not None:
                     ddl += f" NOT NULL DEFAULT {default!r}" if isinstance(default, str) \

@@ -181,7 +181,7 @@ def test_a_notice_of_a_reminder_resolved_before_delivery_is_superseded_not_sent(
         def send(self, row: Any, now: datetime) -> None:
             raise DeliveryError("must not be called")
 
-    report = deliver(clinic(DUE + timedelta(days=2)), sender=Refuse())  # type: ignore[arg-type]
+    report = deliver(clinic(DUE + timedelta(days=2)), sender=Refuse())  # type: ignore[arg-type]  # a stand-in Sender
     assert len(report.superseded) == 1 and report.sent == report.failed == []
     (row,) = notifications(clinic(DUE))
     assert row.state == "superseded" and "resolved on 2025-03-11" in (row.last_error or "")

@@ -18,6 +18,7 @@ import io
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from io import TextIOBase
 from pathlib import Path
 from typing import TextIO
 
@@ -188,7 +189,7 @@ def audit_report_html(ctx: Context, run: AuditRun, *, suppress_below: int = 5, p
     return html
 
 
-def write_event_log_xes(ctx: Context, out: TextIO, as_of: date | None = None, identified: bool = False,
+def write_event_log_xes(ctx: Context, out: TextIOBase, as_of: date | None = None, identified: bool = False,
                         progress: Callable[[int], None] | None = None) -> int:
     """The event log as IEEE 1849 XES, one trace per patient (every journey replayed on ``as_of``,
     default today); how many traces were written."""

@@ -109,7 +109,7 @@ def snooze(ctx: Context, reminder_id: int, until: date, reason: str, actor: str,
 def dismiss(ctx: Context, reminder_id: int, reason: str, actor: str, text: str | None = None) -> ActionResult:
     """The team decided the awaited step will not happen, and says why (a coded justification)."""
     code = _code(reason, DISMISSAL_REASONS, "dismissal justification")
-    if code == DismissReason.OTHER and not (text or "").strip():
+    if code == "other" and not (text or "").strip():
         raise ImpossibleEntry("A dismissal for an 'other' reason needs the justification in words (--text).")
     today, now = ctx.clock.today(), ctx.clock.now()
     with ctx.unit_of_work() as uow:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from functools import cached_property
+from io import TextIOBase
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -93,7 +94,7 @@ class Tracker(Context):
                           file: Path | None = None) -> str:
         return _audit.audit_report_html(self, run, suppress_below=suppress_below, period=period, file=file)
 
-    def write_event_log_xes(self, out: TextIO, as_of: date | None = None, identified: bool = False,
+    def write_event_log_xes(self, out: TextIOBase, as_of: date | None = None, identified: bool = False,
                             progress: Callable[[int], None] | None = None) -> int:
         return _audit.write_event_log_xes(self, out, as_of, identified, progress)
 

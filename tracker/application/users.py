@@ -15,6 +15,7 @@ the access log by :meth:`Users.log`.
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import hmac
 import re
@@ -216,6 +217,6 @@ class Users:
                                   patient_ref=patient_ref, detail=detail)
             uow.commit()
 
-    def access_log(self, patient_ref: str | None = None, limit: int = 200) -> list[AccessRecord]:
+    def access_log(self, patient_ref: str | None = None, limit: int = 200) -> builtins.list[AccessRecord]:
         with self.ctx.unit_of_work() as uow:
             return uow.access_log.listing(patient_ref, limit)

@@ -18,8 +18,10 @@ import hmac
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from io import TextIOBase
 from typing import Any, Protocol, TextIO
 from xml.sax.saxutils import XMLGenerator
+from xml.sax.xmlreader import AttributesImpl
 
 from journey.adherence import CHECKS_BY_ID, Deviation
 
@@ -146,7 +148,7 @@ def _value(v: object) -> str:
 
 
 class _Xes:
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: TextIOBase) -> None:
         self.g = XMLGenerator(out, encoding="utf-8", short_empty_elements=True)
         self.out = out
         self.depth = 0
@@ -156,12 +158,12 @@ class _Xes:
 
     def empty(self, tag: str, attrs: dict[str, str]) -> None:
         self._indent()
-        self.g.startElement(tag, attrs)
+        self.g.startElement(tag, AttributesImpl(attrs))
         self.g.endElement(tag)
 
     def open(self, tag: str, attrs: dict[str, str] | None = None) -> None:
         self._indent()
-        self.g.startElement(tag, attrs or {})
+        self.g.startElement(tag, AttributesImpl(attrs or {}))
         self.depth += 1
 
     def close(self, tag: str) -> None:
@@ -173,7 +175,7 @@ class _Xes:
         self.empty(kind, {"key": key, "value": value})
 
 
-def write_xes(out: TextIO, traces: Iterable[JourneyTrace | tuple[str, str, Iterable[Any]]],
+def write_xes(out: TextIOBase, traces: Iterable[JourneyTrace | tuple[str, str, Iterable[Any]]],
               key: str | bytes | None = None, identified: bool = False,
               log_name: str = "CRLM treatment journeys") -> int:
     """Write an XES log: one trace per patient, one event per history step (recorded events and

@@ -143,13 +143,13 @@ def list_events(desk: DeskDep, ref: str) -> list[EventOut]:
 @router.post("/patients/{ref}/events", response_model=RecordedOut, status_code=status.HTTP_201_CREATED,
              tags=["events"], responses={**NOT_FOUND, **CONFLICT})
 def record_event(desk: DeskDep, ref: str, response: Response,
-                 event: Annotated[EventIn, Body()],  # type: ignore[valid-type]
+                 event: Annotated[EventIn, Body()],  # type: ignore[valid-type]  # a model made at run time
                  if_match: Annotated[str | None, Header(
                      description="the version you saw; 409 if the patient changed since")] = None,
                  ) -> RecordedOut:
     """Record an event. Refused entries answer 422 with the reason; MDT reviews and overrides
     need a clinician."""
-    raw = event.model_dump(exclude_none=True, mode="json")  # type: ignore[attr-defined]
+    raw = event.model_dump(exclude_none=True, mode="json")  # type: ignore[attr-defined]  # EventIn, see above
     result = desk.record(ref, raw, _if_match(if_match))
     response.headers["ETag"] = f'"{result.version}"'
     return RecordedOut(ref=ref, seq=result.event.seq, type=result.event.type.value, date=result.event.date,
