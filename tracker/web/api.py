@@ -228,7 +228,7 @@ def audit(desk: DeskDep) -> AuditOut:
 @router.get("/exports/{kind}", tags=["exports"], responses={
     **NOT_FOUND, 200: {"description": "the export file", "content": {"text/csv": {}, "application/xml": {}}}})
 def export(desk: DeskDep, kind: str) -> Response:
-    """The event log with pseudonymous references: ``csv`` (and ``xes`` once it lands)."""
+    """A pseudonymous export: ``csv`` (one row per deviation) or ``xes`` (the event log)."""
     body, media_type = desk.export(kind)
     return Response(body, media_type=media_type,
                     headers={"Content-Disposition": f'attachment; filename="journey-events.{kind}"'})
