@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from db.conflicts import changed_meanwhile
-from db.patients import StoredJourney, WritableJourney, content_hash, entry_values, patient_values
+from db.patients import WritableJourney, content_hash, entry_values, patient_values
 from db.records import EntryRecord, PatientRecord, ReminderRecord
 from db.reminders import reminder_of
 from db.unit_of_work import UnitOfWork
@@ -89,14 +89,10 @@ class WorklistItem:
 
 # -- reading ----------------------------------------------------------------------------------------
 
-def follow(ctx: Context, stored: StoredJourney, as_of: date | None = None) -> JourneyOutcome:
-    return follow_journey(stored.profile, stored.events, as_of or ctx.clock.today(), ctx.pathway)
-
-
 def patient_view(ctx: Context, ref: str, as_of: date | None = None) -> PatientView:
     with ctx.unit_of_work() as uow:
         stored = uow.patients.load_journey(ref)
-        outcome = follow(ctx, stored, as_of)
+        outcome = follow_journey(stored.profile, stored.events, as_of or ctx.clock.today(), ctx.pathway)
         reminders = uow.reminders.of_patient(stored.row.id)
         dismissals = uow.reminder_actions.dismissals_of([stored.row.id], outcome.as_of)[stored.row.id]
     statuses = {r.id: status_on(reminder_of(r), outcome.as_of, ctx.pathway) for r in reminders}
