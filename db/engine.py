@@ -1,14 +1,21 @@
 """Engines for the configured database. Nothing is created at import time: the composition root
-calls :func:`make_engine` with the URL from the settings."""
+calls :func:`make_engine` with the URL from the settings, and hands the engine to the application,
+which passes it on to :class:`db.unit_of_work.UnitOfWork` (and APScheduler's job store) and never
+runs a statement on it itself."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 from sqlmodel import SQLModel, create_engine
+
+import db.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+__all__ = ["Engine", "create_schema", "is_sqlite", "make_engine"]
 
 #: SQLite durability: FULL syncs the WAL on every commit, so an acknowledged event survives a
 #: power cut, not only a process crash. Clinical records are worth the fsync (docs/performance.md).
@@ -39,7 +46,7 @@ def make_engine(url: str, echo: bool = False) -> Engine:
 
 def _tune_sqlite(engine: Engine, in_memory: bool) -> None:
     @event.listens_for(engine, "connect")
-    def on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, open transactions, so BEGIN IMMEDIATE takes the write
         # lock up front (no deadlock between two writers that both read first).
         dbapi_connection.isolation_level = None
@@ -52,13 +59,11 @@ def _tune_sqlite(engine: Engine, in_memory: bool) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def on_begin(connection) -> None:  # type: ignore[no-untyped-def]
+    def on_begin(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_schema(engine: Engine) -> None:
     """Create the tables directly (throwaway in-memory databases). Files and servers are
     created and upgraded by the Alembic migrations (db.migrate)."""
-    import db.tables  # noqa: F401  (registers the tables)
-
     SQLModel.metadata.create_all(engine)

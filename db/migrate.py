@@ -40,8 +40,9 @@ def _migrating(engine: Engine) -> Iterator[Config]:
     sqlite = engine.dialect.name == "sqlite"
     with engine.connect() as connection:
         raw = connection.connection.driver_connection
+        assert raw is not None  # a live DBAPI connection, checked out of the pool
         if sqlite:  # outside any transaction, where SQLite honours it
-            raw.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+            raw.execute("PRAGMA foreign_keys=OFF")
         try:
             with connection.begin():
                 config.attributes["connection"] = connection
@@ -53,4 +54,4 @@ def _migrating(engine: Engine) -> Iterator[Config]:
                                            f"nothing (first: {broken[0]}); nothing was changed.")
         finally:
             if sqlite:
-                raw.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
+                raw.execute("PRAGMA foreign_keys=ON")

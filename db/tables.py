@@ -1,5 +1,6 @@
-"""SQLModel tables. They are storage, kept apart from the domain's values (journey/): rows are
-mapped to and from domain objects in ``db.repository``.
+"""SQLModel tables. They are storage, kept apart from the domain's values (journey/): nothing
+outside ``db/`` imports this module; the repositories (db.patients, db.reminders, ...) map rows to
+domain values and to the records of ``db.records``.
 
 Events are append-only: nothing in the project updates or deletes an event row. The patient row
 holds the derived phase and a version that guards every write (optimistic locking); reminder
@@ -9,15 +10,11 @@ computed, and two entries on one day each keep their own (contract §7.1).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
+from sqlalchemy import JSON, Column, CursorResult, Index, Table, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class PatientRow(SQLModel, table=True):
@@ -216,3 +213,26 @@ class AuditEntryRow(SQLModel, table=True):
     #: the deviations in full (date, detail, justification), for the per-deviation exports
     deviations: list[Any] = Field(sa_column=Column(JSON, nullable=False))
     computed_at: datetime
+
+
+def _table(name: str) -> Table:
+    return SQLModel.metadata.tables[name]
+
+
+#: the tables as SQLAlchemy Core sees them: the statements of db/ are written on these
+PATIENT = _table("patient")
+EVENT = _table("event")
+REMINDER = _table("reminder")
+REMINDER_ACTION = _table("reminder_action")
+NOTIFICATION = _table("notification")
+LEASE = _table("scheduler_lease")
+USER = _table("app_user")
+ACCESS_LOG = _table("access_log")
+AUDIT_ENTRY = _table("audit_entry")
+
+
+def inserted_id(result: CursorResult[Any]) -> int:
+    """The primary key of the row a single-row INSERT wrote."""
+    key = result.inserted_primary_key
+    assert key is not None and key[0] is not None, "a single-row insert with a generated key"
+    return int(key[0])

@@ -71,8 +71,8 @@ def fresh(path: Path) -> Path:
 def tracker_on(url: str, day: date, migrate: bool = True, notify: bool = False) -> Any:
     """The tracker on ``url`` with its clock on ``day``; with ``notify`` a webhook channel is
     configured (never called here), so the sweep queues its notifications as in production."""
-    from tracker.app import build_tracker
     from tracker.clock import FixedClock
+    from tracker.compose import build_tracker
     from tracker.settings import Settings
 
     settings = Settings(database_url=url, webhook_url="http://127.0.0.1:9/bench" if notify else None)
@@ -121,7 +121,8 @@ def captured_sql(engine: Any) -> Iterator[list[tuple[str, Any]]]:
 
     seen: list[tuple[str, Any]] = []
 
-    def before(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+    def before(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
+               executemany: bool) -> None:
         if statement.lstrip().upper().startswith("SELECT"):
             seen.append((statement, parameters))
 
@@ -179,7 +180,7 @@ def build_cache(path: Path, patients: int, workers: int, genuine: int = GENUINE_
     engine = make_engine(f"sqlite:///{tmp}")
 
     @event.listens_for(engine, "connect")
-    def big_cache(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+    def big_cache(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.execute("PRAGMA cache_size=-400000")
 
     upgrade(engine)
@@ -274,7 +275,7 @@ def upgrade_cache_schema(path: Path) -> list[str]:
     changed = []
     with engine.begin() as conn:
         dialect = conn.dialect
-        indexes = dict(conn.exec_driver_sql(  # type: ignore[arg-type]
+        indexes = dict(conn.exec_driver_sql(  # type: ignore[arg-type]  # rows of (name, sql)
             "SELECT name, sql FROM sqlite_master WHERE type='index' AND sql IS NOT NULL").all())
         for table in SQLModel.metadata.sorted_tables:
             present = {r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info({table.name})")}
@@ -286,7 +287,7 @@ def upgrade_cache_schema(path: Path) -> list[str]:
                 if column.name in present:
                     continue
                 scalar = column.default is not None and column.default.is_scalar
-                default = column.default.arg if scalar else None  # type: ignore[union-attr]
+                default = column.default.arg if scalar else None  # type: ignore[union-attr]  # set when scalar
                 ddl = f"ALTER TABLE {table.name} ADD COLUMN {column.name} {column.type.compile(dialect)}"
                 if default is not None:
                     ddl += f" NOT NULL DEFAULT {default!r}" if isinstance(default, str) \
@@ -510,34 +511,29 @@ def bench_cohort(cache: Path, meta: dict[str, Any], samples: int, advance_day: b
     plans: dict[str, Any] = {}
 
     # the sweep
-    try:
-        from tracker import sweep as sweep_module
-    except ImportError:
-        sweep_module = None  # type: ignore[assignment]
-    if sweep_module is None:
-        out["sweep"] = {"missing": "tracker/sweep.py does not exist yet"}
-    else:
-        with captured_sql(tracker.engine) as seen:
-            candidates = sweep_module.candidate_patients(tracker, day)
-        plans["sweep candidates"] = [(s, query_plan(cache, s, p)) for s, p in seen]
-        # the day's sweep from a cold page cache (the file's pages dropped first: every page is
-        # read from disk on first touch), then, after reading the patient and reminder tables once
-        # (a server that has been running holds them in the page cache), the next day's
-        tracker.engine.dispose()
-        evicted = drop_from_page_cache(cache)
-        out["sweep"] = sweep_day(sweep_module, tracker, day, open_reminders)
-        out["sweep"]["page_cache_dropped"] = evicted
-        out["sweep"]["candidates"] = len(candidates)
-        t0 = time.perf_counter()
-        warm_tables(cache)
-        warm_s = time.perf_counter() - t0
-        next_day = tracker_on(f"sqlite:///{cache}", day + timedelta(days=1), migrate=False, notify=True)
-        out["sweep_warm"] = {**sweep_day(sweep_module, next_day, day + timedelta(days=1), open_reminders),
-                             "warm_up_seconds": round(warm_s, 1)}
-        next_day.engine.dispose()
-        if advance_day:
-            meta["runs"] = runs + 1
-            cache.with_suffix(".json").write_text(json.dumps(meta, indent=2))
+    from tracker.application import sweep as sweep_module
+
+    with captured_sql(tracker.engine) as seen:
+        candidates = sweep_module.candidate_patients(tracker, day)
+    plans["sweep candidates"] = [(s, query_plan(cache, s, p)) for s, p in seen]
+    # the day's sweep from a cold page cache (the file's pages dropped first: every page is
+    # read from disk on first touch), then, after reading the patient and reminder tables once
+    # (a server that has been running holds them in the page cache), the next day's
+    tracker.engine.dispose()
+    evicted = drop_from_page_cache(cache)
+    out["sweep"] = sweep_day(sweep_module, tracker, day, open_reminders)
+    out["sweep"]["page_cache_dropped"] = evicted
+    out["sweep"]["candidates"] = len(candidates)
+    t0 = time.perf_counter()
+    warm_tables(cache)
+    warm_s = time.perf_counter() - t0
+    next_day = tracker_on(f"sqlite:///{cache}", day + timedelta(days=1), migrate=False, notify=True)
+    out["sweep_warm"] = {**sweep_day(sweep_module, next_day, day + timedelta(days=1), open_reminders),
+                         "warm_up_seconds": round(warm_s, 1)}
+    next_day.engine.dispose()
+    if advance_day:
+        meta["runs"] = runs + 1
+        cache.with_suffix(".json").write_text(json.dumps(meta, indent=2))
 
     # the worklist: first page of 50
     with captured_sql(tracker.engine) as seen:
@@ -605,7 +601,7 @@ def audit_child(db: Path, patients: int) -> None:
     from sqlalchemy import text
 
     from journey.cohort import CohortAudit
-    from tracker.audit import audited_journeys
+    from tracker.application.audit import audited_journeys
 
     tracker = tracker_on(f"sqlite:///{db}", CACHE_AS_OF, migrate=False)
     with tracker.engine.begin() as conn:
@@ -694,7 +690,7 @@ SERVER = """
 import sys, uvicorn
 from datetime import date
 sys.path.insert(0, {root!r})
-from tracker.app import build_tracker
+from tracker.compose import build_tracker
 from tracker.clock import FixedClock
 from tracker.settings import Settings
 from tracker.web.app import create_app
@@ -711,17 +707,9 @@ def api_server(url: str, day: date, migrate: bool) -> Iterator[tuple[str, str, i
 
     import httpx
 
-    from db.engine import make_engine
-    from tracker.clock import FixedClock
-    from tracker.users import Users
-
-    engine = make_engine(url)
-    if migrate:
-        from db.migrate import upgrade
-
-        upgrade(engine)
-    token = Users(engine, FixedClock(day)).add(f"bench{int(time.time() * 1000) % 10**9}", "clinician").token
-    engine.dispose()
+    tracker = tracker_on(url, day, migrate=migrate)
+    token = tracker.users.add(f"bench{int(time.time() * 1000) % 10**9}", "clinician").token
+    tracker.engine.dispose()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

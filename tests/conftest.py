@@ -99,8 +99,8 @@ def scenario_fixture() -> Callable[..., dict[str, Any]]:
 def make_tracker(tmp_path: Path) -> Callable[..., Any]:
     """A Tracker on a SQLite file under tmp_path, its clock fixed on ``today``. Called again with
     the same ``name`` it opens the same file (a new Tracker, as after a restart)."""
-    from tracker.app import build_tracker
     from tracker.clock import FixedClock
+    from tracker.compose import build_tracker
     from tracker.settings import Settings
 
     def make(today: date = date(2026, 1, 15), name: str = "journey.sqlite") -> Any:

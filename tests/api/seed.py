@@ -12,11 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from journey.scenario import read_scenario
-from tracker.app import build_tracker
+from tracker.application import Tracker, Users
 from tracker.clock import FixedClock
-from tracker.services import Tracker
+from tracker.compose import build_tracker
 from tracker.settings import Settings
-from tracker.users import Users
 
 TODAY = date(2025, 6, 1)
 PASSWORD = "correct horse battery"
@@ -61,7 +60,7 @@ def seed(folder: Path, today: date = TODAY) -> Seeded:
                             clock=FixedClock(today))
     for raw in SCENARIOS:
         tracker.import_scenario(read_scenario(raw), actor="seed")
-    users = Users(tracker.engine, tracker.clock)
+    users = Users(tracker)
     tokens = {role: users.add(f"{role}1", role, PASSWORD).token for role in ROLES}
     return Seeded(tracker, users, tokens, url)
 
@@ -81,4 +80,4 @@ def clone(template: Seeded, folder: Path) -> Seeded:
     url = f"sqlite:///{target}"
     tracker = build_tracker(Settings(database_url=url, session_secret="test-secret"),
                             clock=template.tracker.clock, migrate=False)
-    return Seeded(tracker, Users(tracker.engine, tracker.clock, template.users.hasher), template.tokens, url)
+    return Seeded(tracker, Users(tracker, template.users.hasher), template.tokens, url)

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from db.tables import AccessLogRow
 from tests.api.seed import Seeded, profile
-from tracker.users import pseudonym
+from tracker.application import pseudonym
 
 
 def auth(seeded: Seeded, role: str) -> dict[str, str]:

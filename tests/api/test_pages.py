@@ -73,7 +73,7 @@ def test_a_form_without_its_csrf_token_is_refused(client: TestClient):
 def test_a_navigator_acknowledges_from_the_worklist_with_one_click(client: TestClient):
     sign_in(client, "navigator1")
     page = client.get("/worklist").text
-    rid = re.search(r'action="/reminders/(\d+)/acknowledge"', page).group(1)  # type: ignore[union-attr]
+    rid = re.search(r'action="/reminders/(\d+)/acknowledge"', page).group(1)  # type: ignore[union-attr]  # no match fails the test
     response = client.post(f"/reminders/{rid}/acknowledge", data={"csrf": csrf_of(page)})
     assert response.status_code == 200 and "Acknowledged the reassessment due of P-LATE" in response.text
 
@@ -81,7 +81,7 @@ def test_a_navigator_acknowledges_from_the_worklist_with_one_click(client: TestC
 def test_a_dismissal_without_a_valid_reason_is_explained(client: TestClient):
     sign_in(client, "navigator1")
     page = client.get("/worklist").text
-    rid = re.search(r'action="/reminders/(\d+)/dismiss"', page).group(1)  # type: ignore[union-attr]
+    rid = re.search(r'action="/reminders/(\d+)/dismiss"', page).group(1)  # type: ignore[union-attr]  # no match fails the test
     response = client.post(f"/reminders/{rid}/dismiss", data={"csrf": csrf_of(page), "reason": "other"})
     assert response.status_code == 422 and "needs the justification in words" in response.text
 
@@ -120,7 +120,7 @@ def test_the_auditor_sees_pseudonyms_and_no_record_form(client: TestClient):
     sign_in(client, "auditor1")
     listing = client.get("/patients").text
     assert "P-LATE" not in listing and "PX-" in listing
-    shown = re.search(r'href="/patients/(PX-[0-9a-f]+)"', listing).group(1)  # type: ignore[union-attr]
+    shown = re.search(r'href="/patients/(PX-[0-9a-f]+)"', listing).group(1)  # type: ignore[union-attr]  # no match fails the test
     page = client.get(f"/patients/{shown}").text
     assert "Record an event" not in page and "P-LATE" not in page
 

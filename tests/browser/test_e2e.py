@@ -93,7 +93,7 @@ def page(server: tuple[str, Seeded]) -> Iterator[object]:
 def _shot(page: object, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
+    page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]  # a playwright Page
     return path
 
 

@@ -11,19 +11,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
-from sqlmodel import select
+from sqlmodel import Session, select
 
-from db.repository import UnitOfWork
 from db.tables import AuditEntryRow, ReminderRow
 from journey.cohort import CohortAudit
-from tracker.app import build_tracker
-from tracker.audit import audited_journeys, refresh_verdicts
+from tracker.application import Tracker
+from tracker.application.audit import audited_journeys, refresh_verdicts
+from tracker.application.reminders import dismiss
+from tracker.application.sweep import sweep
 from tracker.clock import FixedClock
+from tracker.compose import build_tracker
 from tracker.demo import bulk_load, generate_cohort
-from tracker.reminder_actions import dismiss
-from tracker.services import Tracker
 from tracker.settings import Settings
-from tracker.sweep import sweep
 
 DAY = date(2026, 6, 1)
 
@@ -51,8 +50,8 @@ def audit(tracker: Tracker, as_of: date | None = None, replay: bool = False,
 
 
 def entries(tracker: Tracker) -> list[AuditEntryRow]:
-    with UnitOfWork(tracker.engine) as repo:
-        return list(repo.session.exec(select(AuditEntryRow)))
+    with Session(tracker.engine) as session:
+        return list(session.exec(select(AuditEntryRow)))
 
 
 def test_the_second_audit_of_a_day_reads_the_verdicts_and_gives_the_same_figures(tracker: Tracker) -> None:
@@ -70,10 +69,10 @@ def test_a_new_entry_a_sweep_and_a_dismissal_each_get_the_patient_judged_again(t
     later = Tracker(tracker.engine, FixedClock(DAY + timedelta(days=20)), tracker.settings)
     # the clock moved: every verdict is for another day, so everyone is judged again
     assert audit(later)[1] == 150
-    with UnitOfWork(tracker.engine) as repo:
-        reminder = repo.session.exec(select(ReminderRow).where(ReminderRow.closed == False)  # noqa: E712
+    with Session(tracker.engine) as session:
+        reminder = session.exec(select(ReminderRow).where(ReminderRow.closed == False)  # noqa: E712
                                      .where(ReminderRow.due_on <= later.clock.today())).first()
-        ref = repo.session.execute(text(f"SELECT ref FROM patient WHERE id = {reminder.patient_id}")).scalar()
+        ref = session.execute(text(f"SELECT ref FROM patient WHERE id = {reminder.patient_id}")).scalar()
     assert reminder is not None
     dismiss(later, reminder.id or 0, "mdt_decision", actor="nurse:ann")
     summary, replayed = audit(later)
@@ -115,12 +114,12 @@ def test_a_period_filter_uses_the_detection_date_stored_with_the_verdict(tracker
 
 def test_the_nightly_job_judges_everyone_for_the_day_and_is_scheduled_at_its_local_time(
         tracker: Tracker) -> None:
-    from tracker import scheduler as pacemaker
+    from tracker.scheduler import pacemaker
 
     pacemaker.install(tracker)
     pacemaker.audit_job()
     assert len(entries(tracker)) == 150 and audit(tracker)[1] == 0
-    jobs = pacemaker.build_scheduler(tracker.engine, tracker.settings)
+    jobs = pacemaker.build_scheduler(tracker.job_store(), tracker.settings)
     jobs.start(paused=True)
     try:
         pacemaker.schedule_jobs(jobs, tracker.settings, datetime.now(UTC))

@@ -16,8 +16,8 @@ from journey.course import follow_journey
 from journey.scenario import read_scenario
 from tests.conftest import as_seen
 from tests.strategies import journeys
-from tracker.app import build_tracker
 from tracker.clock import FixedClock
+from tracker.compose import build_tracker
 from tracker.settings import Settings
 
 FOLDER = tempfile.TemporaryDirectory(prefix="journey-import-replay-")

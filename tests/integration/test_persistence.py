@@ -15,7 +15,7 @@ from db.tables import EventRow, PatientRow, ReminderRow
 from journey.errors import ConcurrentUpdate, ImpossibleEntry, OffPathway
 from journey.scenario import read_scenario
 from tests.conftest import DOCS_EXAMPLES, PERIOP_START, SHARED_EXAMPLES, ev, patient, scenario
-from tracker.files import load_scenario, scenario_files
+from tracker.application.files import load_scenario, scenario_files
 
 TODAY = date(2026, 1, 15)
 PERIOP_JOURNEY = (*PERIOP_START,

@@ -14,23 +14,24 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
-from db.repository import UnitOfWork, reminder_of
+from db.reminders import reminder_of
 from db.tables import NotificationRow, ReminderRow
+from db.unit_of_work import UnitOfWork
 from journey.adherence import DISMISSAL_REASONS
 from journey.errors import ConcurrentUpdate, Conflict, ImpossibleEntry
 from journey.reminders import status_on
 from journey.scenario import read_scenario
 from tests.conftest import PERIOP_START, ev, scenario
-from tracker.app import build_tracker
-from tracker.clock import FixedClock
-from tracker.notify import DeliveryError, deliver
-from tracker.reminder_actions import DismissReason, acknowledge, dismiss, dismissals_for, snooze
-from tracker.scheduler import digest_trigger
-from tracker.services import Tracker
+from tracker.application import Tracker
+from tracker.application.notifications import DeliveryError, deliver, write_digests
+from tracker.application.reminders import DismissReason, acknowledge, dismiss, dismissals_for, snooze
+from tracker.application.sweep import sweep
+from tracker.clock import FixedClock, SystemClock
+from tracker.compose import build_tracker
+from tracker.scheduler.pacemaker import digest_trigger
 from tracker.settings import Settings
-from tracker.sweep import sweep, write_digests
 
 D = date.fromisoformat
 #: PERIOP_START: pre-operative FOLFOX from 2025-01-10, so the reassessment is due 2025-03-10 and
@@ -65,8 +66,8 @@ def register(clinic: Clinic, raw: dict[str, Any], on: date) -> None:
 
 
 def notifications(tracker: Tracker) -> list[NotificationRow]:
-    with UnitOfWork(tracker.engine) as repo:
-        return list(repo.session.exec(select(NotificationRow).order_by(col(NotificationRow.id))))
+    with Session(tracker.engine) as session:
+        return list(session.exec(select(NotificationRow).order_by(col(NotificationRow.id))))
 
 
 def announced(tracker: Tracker) -> list[tuple[str, str, str, str]]:
@@ -157,8 +158,8 @@ def test_a_backdated_reassessment_resolves_the_reminder_with_its_dates_and_no_fa
                                                   resectable=False), actor="nurse")
         sweep(clinic(day), day)
     tracker = clinic(D("2025-05-20"))
-    with UnitOfWork(tracker.engine) as repo:
-        rows = {r.anchor_on: r for r in repo.reminder_rows(1)}
+    with UnitOfWork(tracker.engine) as uow:
+        rows = {r.anchor_on: r for r in uow.reminders.of_patient(1)}
     assert rows[D("2025-01-10")].resolved_on == happened and rows[D("2025-01-10")].status == "resolved"
     assert rows[happened].due_on == D("2025-05-03")  # two months after the day it happened
     # the due notice went out on the 10th (nobody knew yet); never an overdue one for it
@@ -180,7 +181,7 @@ def test_a_notice_of_a_reminder_resolved_before_delivery_is_superseded_not_sent(
         def send(self, row: Any, now: datetime) -> None:
             raise DeliveryError("must not be called")
 
-    report = deliver(clinic(DUE + timedelta(days=2)), sender=Refuse())  # type: ignore[arg-type]
+    report = deliver(clinic(DUE + timedelta(days=2)), sender=Refuse())  # type: ignore[arg-type]  # a stand-in Sender
     assert len(report.superseded) == 1 and report.sent == report.failed == []
     (row,) = notifications(clinic(DUE))
     assert row.state == "superseded" and "resolved on 2025-03-11" in (row.last_error or "")
@@ -202,8 +203,8 @@ def test_the_worklist_and_the_scheduler_agree_on_what_is_due_for_any_date(clinic
                                  actor="nurse")
         sweep(tracker, day)
         worklist = {(item.reminder_id, item.status.value) for item in tracker.worklist(day, limit=None)}
-        with UnitOfWork(tracker.engine) as repo:
-            stored = list(repo.session.exec(select(ReminderRow).where(ReminderRow.closed == False)))  # noqa: E712
+        with Session(tracker.engine) as session:
+            stored = list(session.exec(select(ReminderRow).where(ReminderRow.closed == False)))  # noqa: E712
         swept = {(r.id, r.status) for r in stored if r.status in ("due", "overdue")}
         by_rule = {(r.id, status_on(reminder_of(r), day, tracker.pathway).value) for r in stored
                    if r.due_on <= day}
@@ -290,8 +291,7 @@ def test_a_dismissal_is_recorded_once_leaves_the_worklist_and_reaches_the_audit(
         sweep(clinic(day), day)
         assert clinic(day).worklist(day) == []
     assert [s for _, _, s, _ in announced(clinic(DUE))] == ["due"]  # no overdue notice after it
-    with UnitOfWork(clinic(DUE).engine) as repo:
-        (dismissal,) = dismissals_for(repo.session, 1)
+    (dismissal,) = dismissals_for(clinic(DUE), 1)
     assert (dismissal.kind, dismissal.due_on, dismissal.dismissed_on, dismissal.reason, dismissal.text) == \
         ("reassessment_due", DUE, D("2025-03-12"), "toxicity", "grade 3 neuropathy")
     view = clinic(D("2025-04-10")).patient_view("T-0001")
@@ -305,18 +305,18 @@ def test_a_digest_missed_while_the_scheduler_was_down_runs_once_when_it_comes_ba
     import logging
     import time
 
-    from tracker import scheduler as pacemaker
+    from tracker.scheduler import pacemaker
 
     tracker = clinic(DUE)
     pacemaker.install(tracker)
-    before = pacemaker.start_jobs(tracker)  # the process that ran until ten days ago
+    before = pacemaker.start_jobs(tracker, SystemClock())  # the process that ran until ten days ago
     before.pause()
     missed = datetime.now(UTC) - timedelta(days=10)
     before.modify_job(pacemaker.JOB_DIGEST, next_run_time=missed)
     pacemaker.stop_jobs(before)
 
     caplog.set_level(logging.INFO, logger="journey.scheduler")
-    after = pacemaker.start_jobs(tracker)  # the same stored jobs, after the downtime
+    after = pacemaker.start_jobs(tracker, SystemClock())  # the same stored jobs, after the downtime
     try:
         deadline = time.monotonic() + 30
         while "job journey-daily-digest" not in caplog.text and time.monotonic() < deadline:

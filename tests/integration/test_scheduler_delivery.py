@@ -17,19 +17,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
-from db.repository import UnitOfWork
 from db.tables import NotificationRow
 from journey.scenario import read_scenario
 from tests.conftest import PERIOP_START, scenario
-from tracker.app import build_tracker
+from tracker.application import Tracker
+from tracker.application.notifications import deliver
+from tracker.application.sweep import sweep
 from tracker.clock import FixedClock
-from tracker.notify import deliver
-from tracker.services import Tracker
+from tracker.compose import build_tracker
 from tracker.settings import Settings
-from tracker.sweep import sweep
 
 DUE = date(2025, 3, 10)
 T0 = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)  # FixedClock(DUE).now(): the notice is written then
@@ -155,8 +154,8 @@ def clinic(tmp_path: Path) -> Make:
 
 
 def outbox(tracker: Tracker) -> list[NotificationRow]:
-    with UnitOfWork(tracker.engine) as repo:
-        return list(repo.session.exec(select(NotificationRow).order_by(col(NotificationRow.id))))
+    with Session(tracker.engine) as session:
+        return list(session.exec(select(NotificationRow).order_by(col(NotificationRow.id))))
 
 
 def test_a_webhook_that_fails_twice_gets_the_notice_on_the_third_attempt_signed_and_keyed(

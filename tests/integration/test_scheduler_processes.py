@@ -20,15 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import select
+from sqlmodel import Session, select
 
-from db.repository import UnitOfWork
 from db.tables import NotificationRow, SchedulerLease
 from journey.scenario import read_scenario
 from tests.conftest import ev, scenario
-from tracker.app import build_tracker
+from tracker.application import Tracker
 from tracker.clock import FixedClock
-from tracker.services import Tracker
+from tracker.compose import build_tracker
 from tracker.settings import Settings
 
 JOURNEY = Path(sys.executable).with_name("journey")
@@ -86,16 +85,16 @@ def register_due_patients(tracker: Tracker, refs: list[str], today: date) -> Non
 
 
 def lease_holder(tracker: Tracker) -> str | None:
-    with UnitOfWork(tracker.engine) as repo:
-        lease = repo.session.exec(select(SchedulerLease)).first()
+    with Session(tracker.engine) as session:
+        lease = session.exec(select(SchedulerLease)).first()
         if lease is None or lease.expires_at < datetime.now(UTC):
             return None
         return lease.holder
 
 
 def outbox_states(tracker: Tracker) -> Counter[str]:
-    with UnitOfWork(tracker.engine) as repo:
-        return Counter(n.state for n in repo.session.exec(select(NotificationRow)))
+    with Session(tracker.engine) as session:
+        return Counter(n.state for n in session.exec(select(NotificationRow)))
 
 
 @pytest.mark.slow
@@ -145,8 +144,8 @@ def test_two_schedulers_one_runs_the_standby_takes_over_after_sigkill_and_nothin
 
         # exactly once: five distinct keys, each received once, and nothing more arrives
         assert len(set(receiver.keys)) == 5
-        with UnitOfWork(tracker.engine) as repo:
-            stored = {n.idempotency_key for n in repo.session.exec(select(NotificationRow))}
+        with Session(tracker.engine) as session:
+            stored = {n.idempotency_key for n in session.exec(select(NotificationRow))}
         assert stored == set(receiver.keys)
 
         second.send_signal(signal.SIGTERM)  # a clean stop releases the lease at once

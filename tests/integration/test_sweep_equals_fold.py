@@ -10,20 +10,20 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlmodel import select
+from sqlmodel import Session, select
 
-from db.repository import UnitOfWork
 from db.tables import NotificationRow
+from db.unit_of_work import UnitOfWork
 from journey.course import clock_phase, follow_journey
 from journey.pathway import Phase
 from journey.reminders import ReminderKind, ReminderStatus
 from journey.scenario import read_scenario
-from tracker.app import build_tracker
+from tracker.application import Tracker
+from tracker.application.sweep import sweep
 from tracker.clock import FixedClock
+from tracker.compose import build_tracker
 from tracker.demo import bulk_load, generate_cohort
-from tracker.services import Tracker
 from tracker.settings import Settings
-from tracker.sweep import sweep
 
 START = date(2026, 3, 1)
 
@@ -31,14 +31,14 @@ START = date(2026, 3, 1)
 def differences(tracker: Tracker, as_of: date) -> list[str]:
     """Where the stored state differs from the fold on ``as_of`` (none when the sweep is sound)."""
     found = []
-    with UnitOfWork(tracker.engine) as repo:
-        for stored in repo.stream_patients():
+    with UnitOfWork(tracker.engine) as uow:
+        for stored in uow.patients.stream():
             outcome = follow_journey(stored.profile, stored.events, as_of, tracker.pathway)
             ref = stored.row.ref
             if outcome.phase.value != stored.row.phase:
                 found.append(f"{ref}: stored {stored.row.phase}, fold {outcome.phase.value}")
             implied = {(r.kind.value, r.anchor_on): outcome.status(r).value for r in outcome.reminders}
-            for row in repo.reminder_rows(stored.row.id or 0):
+            for row in uow.reminders.of_patient(stored.row.id):
                 if implied.get((row.kind, row.anchor_on)) != row.status:
                     found.append(f"{ref}: {row.kind} due {row.due_on} stored {row.status}, "
                                  f"fold {implied.get((row.kind, row.anchor_on))}")
@@ -64,8 +64,8 @@ def test_after_each_sweep_every_patient_is_where_a_full_replay_puts_them(tmp_pat
         step += 1
         day += timedelta(days=(1, 1, 3, 7, 12)[step % 5])  # some days the scheduler was down
     assert changes["neoadjuvant->reassessment"] > 0  # the timed transition was exercised
-    with UnitOfWork(first.engine) as repo:
-        notices = list(repo.session.exec(select(NotificationRow.reminder_id, NotificationRow.status,
+    with Session(first.engine) as session:
+        notices = list(session.exec(select(NotificationRow.reminder_id, NotificationRow.status,
                                                 NotificationRow.channel)))
     assert notices and len(notices) == len(set(notices))  # each status of each reminder once
 

@@ -17,8 +17,8 @@ import sqlite3
 from datetime import date
 from pathlib import Path
 
-from tracker.app import build_tracker
 from tracker.clock import FixedClock
+from tracker.compose import build_tracker
 from tracker.settings import Settings
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "before-contract-1.1.sqlite"

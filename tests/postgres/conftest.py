@@ -92,8 +92,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def make_clinic(database_url: str) -> Iterator[Callable[..., Any]]:
     """Trackers on the test's database (migrated), clocks standing still on ``today``. Each call
     is a new Tracker with its own engine, as another process or a restart would have."""
-    from tracker.app import build_tracker
     from tracker.clock import FixedClock
+    from tracker.compose import build_tracker
     from tracker.settings import Settings
 
     made: list[Any] = []

@@ -9,9 +9,9 @@ from typing import Any
 
 from journey.cohort import CohortAudit
 from tests.postgres.conftest import TODAY
-from tracker.audit import audited_journeys
+from tracker.application.audit import audited_journeys
+from tracker.application.sweep import sweep
 from tracker.demo import bulk_generate
-from tracker.sweep import sweep
 
 
 def cohort_figures(tracker: Any, replay: bool = False) -> tuple[dict[str, Any], int]:

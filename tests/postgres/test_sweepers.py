@@ -15,10 +15,10 @@ from journey.scenario import read_scenario
 from tests.conftest import PERIOP_START, scenario
 from tests.postgres.conftest import TODAY
 from tests.postgres.test_concurrency import run_together
-from tracker.app import build_tracker
+from tracker.application.sweep import sweep
 from tracker.clock import FixedClock
+from tracker.compose import build_tracker
 from tracker.settings import Settings
-from tracker.sweep import sweep
 
 pytestmark = pytest.mark.postgres
 

@@ -9,8 +9,8 @@ import sys
 from datetime import date
 
 from tests.conftest import PERIOP_START, ev, patient
-from tracker.app import build_tracker
 from tracker.clock import FixedClock
+from tracker.compose import build_tracker
 from tracker.settings import Settings
 
 JOURNEY = (*PERIOP_START,

@@ -11,7 +11,13 @@ from datetime import datetime
 import pytest
 
 from tests.unit.audit_cohort import judged_cohort
-from tracker.exports import JourneyTrace, PatientDeviations, pseudonym, write_deviations_csv, write_xes
+from tracker.reports.exports import (
+    JourneyTrace,
+    PatientDeviations,
+    pseudonym,
+    write_deviations_csv,
+    write_xes,
+)
 
 KEY = "site-secret-for-tests"
 NS = "{http://www.xes-standard.org/}"

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import date
 
 from journey.adherence import ReminderDismissal, judge
-from journey.reminders import ReminderKind, ReminderStatus
+from journey.course import JourneyOutcome
+from journey.reminders import Reminder, ReminderKind, ReminderStatus
 from tests.conftest import ev, follow, scenario
 
 UPFRONT_R1 = (ev("mdt_review", "2025-01-10", resectable=True, plan="upfront_surgery"),
@@ -17,7 +18,7 @@ AFTER_TREATMENT = (*UPFRONT_R1,
                    ev("recurrence", "2026-01-05", site="liver_only"))
 
 
-def reminders(outcome, kind):  # type: ignore[no-untyped-def]
+def reminders(outcome: JourneyOutcome, kind: ReminderKind) -> list[tuple[Reminder, ReminderStatus]]:
     return [(r, outcome.status(r)) for r in outcome.reminders if r.kind is kind]
 
 

@@ -252,7 +252,8 @@ figure { margin: .8rem 0; } figure img { max-width: 100%; } figcaption { color: 
 </head>
 <body>
 <h1>{{ title }}</h1>
-<p class="meta">Generated {{ generated_on }}{% if period %} &middot; period {{ period }}{% endif %}
+<p class="meta">{% if generated_on %}Generated {{ generated_on }}{% else %}Cohort audit{% endif %}
+{%- if period %} &middot; period {{ period }}{% endif %}
  &middot; rules {{ s.ruleset_version }} &middot; cells of fewer than {{ s.suppress_below }} patients
  suppressed &middot; references pseudonymous</p>
 
@@ -384,7 +385,8 @@ def render_audit_html(cohort: CohortAudit, *, suppress_below: int = 5,
                       title: str = "Colorectal liver metastases: pathway adherence audit",
                       generated_on: date | None = None, period: str | None = None,
                       grace_days: int = 14) -> str:
-    """The whole report as one HTML string."""
+    """The whole report as one HTML string; ``generated_on`` is the site's day the caller judged
+    the cohort on (the application passes it; the report never reads a clock)."""
     from markupsafe import Markup
 
     summary = cohort.summary(suppress_below)
@@ -403,7 +405,7 @@ def render_audit_html(cohort: CohortAudit, *, suppress_below: int = 5,
     rows = [r for r in summary["checks"] if not r["suppressed"]]
     return template.render(
         title=title, s=summary, charts=charts, timings=TIMINGS, groups=GROUPS, intervals=INTERVALS,
-        interval_labels=INTERVAL_LABELS, generated_on=(generated_on or date.today()).isoformat(),
+        interval_labels=INTERVAL_LABELS, generated_on=generated_on.isoformat() if generated_on else None,
         period=period, eligibility={c: (CHECKS_BY_ID[c].eligibility if c in CHECKS_BY_ID else "")
                                     for c in (r["check"] for r in summary["checks"])},
         total_events=sum(r["events"] or 0 for r in rows),

@@ -14,8 +14,7 @@ from fastapi import APIRouter, Body, Depends, Header, Query, Response, status
 
 from journey.errors import InvalidScenario
 from journey.pathway import PHASE_MEANING, Phase, diagram_edges, mermaid_diagram
-from tracker.services import PatientView
-from tracker.users import GRANTS
+from tracker.application import GRANTS, PatientRecord, PatientView
 from tracker.web.auth import api_desk
 from tracker.web.desk import Desk
 from tracker.web.schemas import (
@@ -58,15 +57,14 @@ DeskDep = Annotated[Desk, Depends(api_desk)]
 AsOf = Annotated[date | None, Query(description="the day to look from; default today")]
 
 
-def _summary(desk: Desk, row: Any) -> PatientSummaryOut:
+def _summary(desk: Desk, row: PatientRecord) -> PatientSummaryOut:
     return PatientSummaryOut(ref=desk.shown(row.ref), care_team=row.care_team, phase=row.phase,
                              phase_meaning=PHASE_MEANING[Phase(row.phase)], phase_on=row.phase_on,
                              timing=row.timing, sidedness=row.sidedness, version=row.version)
 
 
 def _recommendations(view: PatientView) -> list[RecommendationOut]:
-    return [RecommendationOut(id=r.id, text=r.text, seed=getattr(r, "seed", None))
-            for r in view.findings.recommendations]
+    return [RecommendationOut(id=r.id, text=r.text, seed=r.seed) for r in view.findings.recommendations]
 
 
 def _patient(desk: Desk, view: PatientView) -> PatientOut:
@@ -78,9 +76,8 @@ def _patient(desk: Desk, view: PatientView) -> PatientOut:
         history=[StepOut.model_validate(s.to_dict()) for s in outcome.steps],
         reminders=[ReminderOut(**vars(line)) for line in desk.reminder_lines(view)],
         recommendations=_recommendations(view),
-        deviations=[DeviationOut(check=d.check, date=d.date, detail=d.detail,
-                                 justified=bool(getattr(d, "justified", False)),
-                                 justification=getattr(d, "justification", None))
+        deviations=[DeviationOut(check=d.check, date=d.date, detail=d.detail, justified=d.justified,
+                                 justification=d.justification)
                     for d in view.findings.deviations])
 
 
@@ -146,13 +143,13 @@ def list_events(desk: DeskDep, ref: str) -> list[EventOut]:
 @router.post("/patients/{ref}/events", response_model=RecordedOut, status_code=status.HTTP_201_CREATED,
              tags=["events"], responses={**NOT_FOUND, **CONFLICT})
 def record_event(desk: DeskDep, ref: str, response: Response,
-                 event: Annotated[EventIn, Body()],  # type: ignore[valid-type]
+                 event: Annotated[EventIn, Body()],  # type: ignore[valid-type]  # a model made at run time
                  if_match: Annotated[str | None, Header(
                      description="the version you saw; 409 if the patient changed since")] = None,
                  ) -> RecordedOut:
     """Record an event. Refused entries answer 422 with the reason; MDT reviews and overrides
     need a clinician."""
-    raw = event.model_dump(exclude_none=True, mode="json")  # type: ignore[attr-defined]
+    raw = event.model_dump(exclude_none=True, mode="json")  # type: ignore[attr-defined]  # EventIn, see above
     result = desk.record(ref, raw, _if_match(if_match))
     response.headers["ETag"] = f'"{result.version}"'
     return RecordedOut(ref=ref, seq=result.event.seq, type=result.event.type.value, date=result.event.date,
@@ -231,7 +228,7 @@ def audit(desk: DeskDep) -> AuditOut:
 @router.get("/exports/{kind}", tags=["exports"], responses={
     **NOT_FOUND, 200: {"description": "the export file", "content": {"text/csv": {}, "application/xml": {}}}})
 def export(desk: DeskDep, kind: str) -> Response:
-    """The event log with pseudonymous references: ``csv`` (and ``xes`` once it lands)."""
+    """A pseudonymous export: ``csv`` (one row per deviation) or ``xes`` (the event log)."""
     body, media_type = desk.export(kind)
     return Response(body, media_type=media_type,
                     headers={"Content-Disposition": f'attachment; filename="journey-events.{kind}"'})

@@ -14,8 +14,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from journey.errors import Conflict, EntryRefused, InvalidScenario, JourneyError, NotFound
-from tracker.services import Tracker
-from tracker.users import AccessDenied, NotSignedIn, Users
+from tracker.application import AccessDenied, NotSignedIn, Tracker, Users
+from tracker.web import api, pages
 from tracker.web.auth import CsrfRefused, Sessions
 
 HERE = Path(__file__).resolve().parent
@@ -45,15 +45,13 @@ def _is_api(request: Request) -> bool:
 
 def create_app(tracker: Tracker, users: Users | None = None) -> FastAPI:
     """The FastAPI application over one Tracker (pages at /, API at /api/v1)."""
-    from tracker.web import api, pages
-
     app = FastAPI(title="CRLM journey tracker", version="1",
                   description="The nurse-navigator API: patients, events, reminders, worklist, "
                               "recommendations, audit and exports. Authenticate with "
                               "'Authorization: Bearer TOKEN' (journey user add / journey user token).",
                   openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None)
     app.state.tracker = tracker
-    app.state.users = users or Users(tracker.engine, tracker.clock)
+    app.state.users = users or tracker.users
     sessions = Sessions(tracker.settings.session_secret or secrets.token_urlsafe(32))
     app.state.sessions = sessions
 
@@ -105,6 +103,7 @@ def create_app(tracker: Tracker, users: Users | None = None) -> FastAPI:
         return pages.error_page(request, error.status_code, message)
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    app.include_router(api.router)
-    app.include_router(pages.router)
+    # one router per concern, one line each
+    app.include_router(api.router)  # the REST API under /api/v1
+    app.include_router(pages.router)  # the pages
     return app

@@ -16,8 +16,7 @@ from fastapi import Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from tracker.services import Tracker
-from tracker.users import Account, NotSignedIn, Users
+from tracker.application import Account, NotSignedIn, Tracker, Users
 from tracker.web.desk import Desk
 
 SESSION_COOKIE = "journey_session"
@@ -54,16 +53,16 @@ class Sessions:
 
 
 def tracker_of(request: Request) -> Tracker:
-    return request.app.state.tracker  # type: ignore[no-any-return]
+    return request.app.state.tracker
 
 
 def users_of(request: Request) -> Users:
-    return request.app.state.users  # type: ignore[no-any-return]
+    return request.app.state.users
 
 
 def session_of(request: Request) -> dict[str, Any]:
     """The session the middleware read for this request."""
-    return request.state.session  # type: ignore[no-any-return]
+    return request.state.session
 
 
 # -- the pages ----------------------------------------------------------------------------------

@@ -8,20 +8,25 @@ patient record and every write, and calls the services. It holds no clinical rul
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session, col, select
-
-from db.repository import reminder_of
-from db.tables import PatientRow
 from journey.errors import NotFound
 from journey.events import EventType
-from journey.reminders import ReminderStatus, status_on
-from tracker.services import PatientView, RecordResult, Tracker, WorklistItem
-from tracker.users import Account, NewAccount, Permission, Users, pseudonym
-from tracker.web import adapters
+from journey.reminders import ReminderStatus
+from tracker.application import (
+    Account,
+    NewAccount,
+    PatientRecord,
+    PatientView,
+    Permission,
+    RecordResult,
+    Tracker,
+    Users,
+    WorklistItem,
+    pseudonym,
+)
 
 
 @dataclass(frozen=True)
@@ -56,27 +61,19 @@ class Desk:
         """The patient reference behind what this person typed (a pseudonym for auditors)."""
         if not self.account.pseudonymous:
             return given
-        key = self.tracker.settings.pseudonym_key
-        with Session(self.tracker.engine) as session:
-            for ref in session.exec(select(PatientRow.ref)):
-                if pseudonym(ref, key) == given:
-                    return ref
-        raise NotFound(f"No patient with reference {given!r} is registered.")
+        ref = self.tracker.ref_of_pseudonym(given)
+        if ref is None:
+            raise NotFound(f"No patient with reference {given!r} is registered.")
+        return ref
 
     def _log(self, action: str, ref: str | None = None, detail: str = "") -> None:
         self.users.log(self.account.name, action, ref, detail)
 
     # -- reading ------------------------------------------------------------------------------
     def patients(self, phase: str | None = None, team: str | None = None, limit: int = 100,
-                 offset: int = 0) -> list[PatientRow]:
+                 offset: int = 0) -> list[PatientRecord]:
         self.account.require(Permission.READ_PATIENTS)
-        query = select(PatientRow).order_by(col(PatientRow.ref)).offset(offset).limit(limit)
-        if phase:
-            query = query.where(PatientRow.phase == phase)
-        if team:
-            query = query.where(PatientRow.care_team == team)
-        with Session(self.tracker.engine) as session:
-            rows = list(session.exec(query))
+        rows = self.tracker.patients(phase, team, limit, offset)
         self._log("list", detail=f"patients phase={phase or '*'} team={team or '*'} n={len(rows)}")
         return rows
 
@@ -88,12 +85,9 @@ class Desk:
         return view
 
     def reminder_lines(self, view: PatientView) -> list[ReminderLine]:
-        day = view.outcome.as_of
-        reminders = [(r, reminder_of(r)) for r in view.reminder_rows]
-        return [ReminderLine(r.id or 0, self.shown(view.row.ref), r.kind, r.anchor_on,
-                             reminder.due_on_at(day), status_on(reminder, day, self.tracker.pathway),
-                             r.resolved_on, r.cancelled_on, r.snoozed_until)
-                for r, reminder in reminders]
+        return [ReminderLine(r.id, self.shown(view.row.ref), r.kind, r.anchor_on, view.reminder_due[r.id],
+                             view.reminder_status[r.id], r.resolved_on, r.cancelled_on, r.snoozed_until)
+                for r in view.reminder_rows]
 
     def worklist(self, as_of: date | None = None, kind: str | None = None, team: str | None = None,
                  limit: int = 200) -> list[WorklistItem]:
@@ -101,17 +95,14 @@ class Desk:
         items = self.tracker.worklist(as_of, limit=limit, kind=kind, team=team)
         self._log("worklist", detail=f"kind={kind or '*'} team={team or '*'} n={len(items)}")
         if self.account.pseudonymous:
-            from dataclasses import replace
-
             items = [replace(i, ref=self.shown(i.ref)) for i in items]
         return items
 
     def teams(self) -> list[str]:
-        with Session(self.tracker.engine) as session:
-            return sorted(set(session.exec(select(PatientRow.care_team))))
+        return self.tracker.care_teams()
 
     # -- writing ------------------------------------------------------------------------------
-    def register(self, raw_profile: Mapping[str, Any], care_team: str = "liver") -> PatientRow:
+    def register(self, raw_profile: Mapping[str, Any], care_team: str = "liver") -> PatientRecord:
         self.account.require(Permission.REGISTER_PATIENTS)
         row = self.tracker.register_patient(raw_profile, care_team)
         self._log("write", row.ref, "registered")
@@ -133,26 +124,27 @@ class Desk:
     def reminder_action(self, action: str, reminder_id: int, until: date | None = None,
                         reason: str | None = None, text: str | None = None) -> str:
         self.account.require(Permission.MANAGE_REMINDERS)
-        reminder = adapters.find_reminder(self.tracker, reminder_id)
-        sentence = adapters.reminder_action(self.tracker, action, reminder_id, f"web:{self.account.name}",
-                                            until=until, reason=reason, text=text)
-        self._log("write", reminder.patient_ref, f"{action} reminder {reminder_id}")
-        return sentence
+        result = self.tracker.act_on_reminder(action, reminder_id, f"web:{self.account.name}",
+                                              until=until, reason=reason, text=text)
+        self._log("write", result.patient_ref, f"{action} reminder {reminder_id}")
+        return result.sentence()
 
     # -- audit, exports, users ----------------------------------------------------------------
     def audit(self) -> dict[str, Any]:
+        """The cohort audit document (contract §6, as ``journey audit --json``), judged today."""
         self.account.require(Permission.READ_AUDIT)
         self._log("audit")
-        return adapters.cohort_audit(self.tracker)
+        return dict(self.tracker.run_audit().cohort.summary())
 
-    def audit_report(self) -> str | None:
+    def audit_report(self) -> str:
+        """The audit's self-contained HTML report, judged today."""
         self.account.require(Permission.READ_AUDIT)
-        return adapters.audit_report_html(self.tracker)
+        return self.tracker.audit_report_html(self.tracker.run_audit())
 
     def export(self, kind: str) -> tuple[str, str]:
+        """(body, media type) of a pseudonymous export (csv or xes)."""
         self.account.require(Permission.EXPORT)
-        body = adapters.export(self.tracker, kind,
-                               lambda ref: pseudonym(ref, self.tracker.settings.pseudonym_key))
+        body = self.tracker.export(kind)
         self._log("export", detail=kind)
         return body
 

@@ -15,12 +15,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
-from journey.errors import EntryRefused, InvalidScenario, NotFound
+from journey.errors import EntryRefused, InvalidScenario
 from journey.events import COMMON_KEYS, EVENT_SPECS, EventType
 from journey.pathway import PHASE_MEANING, Phase, diagram_edges, mermaid_diagram
 from journey.reminders import REMINDER_MEANING, ReminderKind
-from tracker.users import Account, Permission
-from tracker.web import adapters
+from tracker.application import Account, DismissReason, NotSignedIn, Permission, SnoozeReason
 from tracker.web.auth import check_csrf, page_desk, session_of, users_of
 from tracker.web.desk import Desk
 from tracker.web.svg import pathway_svg, timeline_svg
@@ -71,8 +70,6 @@ def login(request: Request, csrf: Csrf, name: Annotated[str, Form(max_length=64)
           password: Annotated[str, Form(max_length=256)],
           next: Annotated[str, Form()] = "/worklist") -> Response:
     check_csrf(request, csrf)
-    from tracker.users import NotSignedIn
-
     try:
         account = users_of(request).authenticate(name, password)
     except NotSignedIn as e:
@@ -106,7 +103,8 @@ def worklist(request: Request, desk: DeskDep, team: str | None = None, kind: str
     return _render(request, "worklist.html", {
         "items": items, "team": team, "kind": kind, "teams": desk.teams(), "today": today,
         "kinds": [k.value for k in ReminderKind], "meaning": REMINDER_MEANING,
-        "snooze_reasons": adapters.snooze_reasons(), "dismiss_reasons": adapters.dismiss_reasons(),
+        "snooze_reasons": tuple(r.value for r in SnoozeReason),
+        "dismiss_reasons": tuple(r.value for r in DismissReason),
         "snooze_default": today + timedelta(days=7),
         "may_manage": desk.account.may(Permission.MANAGE_REMINDERS),
         "query": urlencode({k: v for k, v in (("team", team), ("kind", kind)) if v}),
@@ -226,11 +224,8 @@ def audit(request: Request, desk: DeskDep) -> Response:
 
 @router.get("/audit/report", response_class=HTMLResponse)
 def audit_report(desk: DeskDep) -> Response:
-    """The audit's own self-contained HTML report (charts and tables), when it is available."""
-    report = desk.audit_report()
-    if report is None:
-        raise NotFound("The full audit report is not available yet; the summary is on the audit page.")
-    return HTMLResponse(report)
+    """The audit's own self-contained HTML report (charts and tables)."""
+    return HTMLResponse(desk.audit_report())
 
 
 def _grouped_edges() -> list[tuple[str, str, str]]:

@@ -208,15 +208,16 @@ def _event_model() -> type[BaseModel]:
             specs = [s.field(f.name) for s in EVENT_SPECS.values() if s.field(f.name) is not None]
             choices = tuple(dict.fromkeys(c for other in specs if other for c in other.choices))
             kind: Any = (bool if f.kind == "bool"
-                         else Literal[tuple(int(c) for c in choices)] if f.kind == "number"  # type: ignore[misc]
-                         else Literal[choices])  # type: ignore[valid-type]
+                         else Literal[tuple(int(c) for c in choices)] if f.kind == "number"
+                         else Literal[choices])
             used_by = [s.type.value for s in EVENT_SPECS.values() if s.field(f.name) is not None]
             fields[f.name] = (kind | None,
                               Field(default=None, description=f"{f.label} ({', '.join(used_by)})"))
-    return create_model(  # type: ignore[call-overload,no-any-return]
+    event_type: Any = Literal[tuple(t.value for t in EventType)]  # made at run time: Any to mypy
+    return create_model(
         "EventIn",
         __config__=ConfigDict(extra="forbid"),
-        type=(Literal[tuple(t.value for t in EventType)], Field(description="the event type")),
+        type=(event_type, Field(description="the event type")),
         date=(date, Field(description="the clinical date: the day it happened")),
         override=(str | None, Field(default=None, max_length=500,
                                     description="why an off-pathway step is right (clinicians)")),

@@ -1,0 +1,172 @@
+"""What the repositories hand out: plain, frozen values read from the rows, never the rows
+themselves. Above ``db/`` code reads these (and the domain's values); it never sees a table."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, TypeVar, cast
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class PatientRecord:
+    """A registered patient: the profile as stored and the derived phase, with the version that
+    guards every write (optimistic locking)."""
+
+    id: int
+    ref: str
+    care_team: str
+    #: the validated profile in the scenario format
+    profile: dict[str, Any]
+    timing: str
+    sidedness: str
+    #: the phase the event log implies on ``phase_on``
+    phase: str
+    phase_on: date
+    version: int
+    #: the version of the pathway's rules that derived the phase and reminders
+    derived_with: str
+    #: the hash link of the last event and how many events there are
+    log_head: str
+    log_length: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class EntryRecord:
+    """One recorded event as stored (append-only): the entry in the scenario format (``payload``)
+    with when, by whom and from where it was recorded, the phases around it and its hashes."""
+
+    #: None for an entry written in the current transaction (its id is not read back)
+    id: int | None
+    patient_id: int
+    seq: int
+    type: str
+    date: date
+    recorded_at: datetime
+    actor: str
+    source: str
+    payload: dict[str, Any]
+    phase_before: str
+    phase_after: str
+    override_reason: str | None
+    content_hash: str
+    chain_hash: str
+
+
+@dataclass(frozen=True)
+class ReminderRecord:
+    """A stored reminder: derived from the log (kind, anchor, dates, status), with what people did
+    beside it (snoozed, dismissed) and what the outbox announced."""
+
+    id: int
+    patient_id: int
+    kind: str
+    #: the entry (its seq) that opened it: with the kind, what identifies it (contract §7.1)
+    opened_by: int
+    anchor_on: date
+    due_on: date
+    resolved_on: date | None
+    cancelled_on: date | None
+    #: the entry (its seq) that resolved or cancelled it
+    closed_by: int | None
+    #: its due date moves later each day from this one (the line it counts is on hold)
+    held_since: date | None
+    closed: bool
+    status: str
+    snoozed_until: date | None
+    announced: str | None
+    dismissed_on: date | None
+    updated_at: datetime
+
+
+class ReminderAction(StrEnum):
+    """What a person may do with a reminder."""
+
+    ACKNOWLEDGE = "acknowledge"
+    SNOOZE = "snooze"
+    DISMISS = "dismiss"
+
+
+@dataclass(frozen=True)
+class ReminderActionRecord:
+    """What a person did with a reminder (append-only): acknowledge, snooze or dismiss."""
+
+    id: int
+    reminder_id: int
+    patient_id: int
+    action: str
+    reason: str | None
+    text: str | None
+    snoozed_until: date | None
+    actor: str
+    recorded_at: datetime
+
+
+class NoticeState(StrEnum):
+    """Where a notification is: waiting (pending, or claimed by a deliverer: sending), sent, failed
+    after its last attempt, or superseded (its reminder closed before it went out)."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    SUPERSEDED = "superseded"
+
+
+@dataclass(frozen=True)
+class NoticeRecord:
+    """One row of the notification outbox."""
+
+    id: int
+    kind: str
+    reminder_id: int | None
+    patient_id: int | None
+    status: str
+    channel: str
+    payload: dict[str, Any]
+    idempotency_key: str
+    state: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+    @property
+    def waiting(self) -> bool:
+        """Not yet sent, failed or superseded."""
+        return self.state in (NoticeState.PENDING, NoticeState.SENDING)
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    id: int
+    name: str
+    role: str
+    password_hash: str
+    api_token_hash: str | None
+    active: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class AccessRecord:
+    """One line of the access log: who read or wrote what, and when."""
+
+    id: int
+    at: datetime
+    user: str
+    action: str
+    patient_ref: str | None
+    detail: str
+
+
+def record_of(kind: type[R], row: Mapping[Any, Any]) -> R:
+    """A record from a row's mapping (``row._mapping``): the columns are the record's fields."""
+    return kind(**cast(Mapping[str, Any], row))  # a row's keys are its column names
