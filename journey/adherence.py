@@ -142,6 +142,10 @@ class Check:
 # Reading a journey once, for all checks
 
 
+def _first(item: tuple[int, PathwayStep, ClinicalEvent]) -> int:
+    return item[0]
+
+
 class Reading:
     """Facts about one journey that several checks need, read once from its steps and from the
     treatment the fold recorded (``journey.treatment``: lines, holds, liver operations): the
@@ -156,14 +160,25 @@ class Reading:
         self.steps: list[PathwayStep] = [s for s in outcome.steps if s.date <= outcome.as_of]
         self.timing = self.profile.timing(self.settings.synchronous_window_days)
         self.episode_of: list[int] = [s.episode for s in self.steps]
-        #: each accepted entry's place among the steps, by its seq
-        self.index_of: dict[int, int] = {s.event.seq: i for i, s in enumerate(self.steps)
-                                         if s.event is not None}
+        #: each accepted entry's place among the steps, by its seq; the entries of each type
+        #: (the log is read once here: no check reads it again)
+        self.index_of: dict[int, int] = {}
+        self._by_type: dict[EventType, list[tuple[int, PathwayStep, ClinicalEvent]]] = {}
+        for i, step in enumerate(self.steps):
+            if step.event is not None:
+                self.index_of[step.event.seq] = i
+                self._by_type.setdefault(step.event.type, []).append((i, step, step.event))
 
     # -- lookups ---------------------------------------------------------------------------
     def events(self, *types: EventType) -> list[tuple[int, PathwayStep, ClinicalEvent]]:
-        return [(i, s, s.event) for i, s in enumerate(self.steps)
-                if s.event is not None and (not types or s.event.type in types)]
+        """The accepted entries of these types (all of them when none is named), in order."""
+        if not types:
+            return [item for entries in self._by_type.values() for item in entries] \
+                if len(self._by_type) <= 1 else sorted(
+                    (item for entries in self._by_type.values() for item in entries), key=_first)
+        if len(types) == 1:
+            return self._by_type.get(types[0], [])
+        return sorted((item for t in types for item in self._by_type.get(t, ())), key=_first)
 
     def event(self, seq: int | None) -> ClinicalEvent | None:
         index = self.index_of.get(seq) if seq is not None else None

@@ -219,16 +219,16 @@ class _Fold:
                                       event, overridden, intent, self.episode.index))
 
     def check_possible(self, event: ClinicalEvent) -> None:
-        label = EVENT_SPECS[event.type].label
         course = self.course
-        day = event.date.isoformat()
         if event.date > self.as_of:
-            raise ImpossibleEntry(f"The {label} is dated {day}, after {self.as_of.isoformat()} "
+            raise ImpossibleEntry(f"The {EVENT_SPECS[event.type].label} is dated "
+                                  f"{event.date.isoformat()}, after {self.as_of.isoformat()} "
                                   f"(today for this record): entries cannot be in the future.")
         if event.date < self.profile.primary.diagnosed_on:
             raise ImpossibleEntry(
-                f"The {label} is dated {day}, before the primary tumour was diagnosed "
-                f"({self.profile.primary.diagnosed_on.isoformat()}); check the date.")
+                f"The {EVENT_SPECS[event.type].label} is dated {event.date.isoformat()}, before the "
+                f"primary tumour was diagnosed ({self.profile.primary.diagnosed_on.isoformat()}); "
+                f"check the date.")
         if course.died_on is not None:
             raise ImpossibleEntry(f"The patient died on {course.died_on.isoformat()}; nothing can "
                                   f"be recorded after death.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from functools import lru_cache
 
 from dateutil.relativedelta import relativedelta
 
@@ -11,9 +12,12 @@ from dateutil.relativedelta import relativedelta
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
+@lru_cache(maxsize=65536)
 def add_months(day: date, months: int) -> date:
-    """``day`` plus whole calendar months; the 31st becomes the last day of a shorter month."""
-    return day + relativedelta(months=months)
+    """``day`` plus whole calendar months; the 31st becomes the last day of a shorter month.
+    (Remembered: a cohort's journeys ask the same few thousand days over and over.)"""
+    result: date = day + relativedelta(months=months)
+    return result
 
 
 def parse_clinical_date(value: object, what: str) -> date:

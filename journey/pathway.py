@@ -52,6 +52,7 @@ PHASE_MEANING: dict[Phase, str] = {
 }
 
 ACTIVE = tuple(p for p in Phase if p is not Phase.CLOSED)
+_PHASE_OF = {p.value: p for p in Phase}
 
 #: the trigger of the timed transition raised by the clock, not by a recorded event
 REASSESSMENT_FALLS_DUE = "reassessment_falls_due"
@@ -66,7 +67,7 @@ class Journey:
 
     @property
     def phase(self) -> Phase:
-        return Phase(self.state)
+        return _PHASE_OF[self.state]
 
 
 # -------------------------------------------------------------------------------------------
@@ -348,14 +349,47 @@ def _as_condition(guard: Guard) -> Callable[[EventData], bool]:
 MACHINE = _build_machine()
 
 
-def take_step(journey: Journey, trigger: str, event: ClinicalEvent | None = None,
-              override: bool = False) -> bool:
-    """Move ``journey`` by ``trigger``; False (and nothing changed) when no row allows it."""
+def machine_step(journey: Journey, trigger: str, event: ClinicalEvent | None = None,
+                 override: bool = False) -> bool:
+    """Move ``journey`` by ``trigger`` through the ``transitions`` machine (the reference the
+    compiled dispatch is held to); False (and nothing changed) when no row allows it."""
     name = override_trigger(trigger) if override else trigger
     machine_event = MACHINE.events.get(name)
     if machine_event is None:
         return False
     return bool(machine_event.trigger(journey, event=event))
+
+
+def _compile() -> tuple[dict[tuple[str, str], tuple[Step, ...]], dict[str, tuple[Step, ...]]]:
+    """The same table read the way the machine reads it: for each (phase, trigger) the rows that
+    leave that phase, in table order; for each override trigger every row of the trigger (the
+    override path ignores the source phase). tests/unit/test_compiled_dispatch.py holds the two
+    readings equal on every row and every generated journey."""
+    ordinary: dict[tuple[str, str], list[Step]] = {}
+    override: dict[str, list[Step]] = {}
+    for row in PATHWAY:
+        override.setdefault(row.trigger, []).append(row)
+        if not row.by_override:
+            for source in row.sources:
+                ordinary.setdefault((source.value, row.trigger), []).append(row)
+    return ({k: tuple(v) for k, v in ordinary.items()}, {k: tuple(v) for k, v in override.items()})
+
+
+ORDINARY_ROWS, OVERRIDE_ROWS = _compile()
+
+
+def take_step(journey: Journey, trigger: str, event: ClinicalEvent | None = None,
+              override: bool = False) -> bool:
+    """Move ``journey`` by ``trigger``: the first row (of the compiled table) whose guards hold
+    decides; False (and nothing changed) when none does. What ``machine_step`` does, without the
+    machine's per-call bookkeeping (replay and the audit fold millions of entries)."""
+    rows = OVERRIDE_ROWS.get(trigger, ()) if override else ORDINARY_ROWS.get((journey.state, trigger), ())
+    for row in rows:
+        if all(g(journey, event) for g in row.when) and not any(g(journey, event) for g in row.unless):
+            if row.dest is not None:
+                journey.state = row.dest.value
+            return True
+    return False
 
 
 def rows_for(trigger: str) -> list[Step]:
