@@ -385,11 +385,17 @@ def take_step(journey: Journey, trigger: str, event: ClinicalEvent | None = None
     machine's per-call bookkeeping (replay and the audit fold millions of entries)."""
     rows = OVERRIDE_ROWS.get(trigger, ()) if override else ORDINARY_ROWS.get((journey.state, trigger), ())
     for row in rows:
-        if all(g(journey, event) for g in row.when) and not any(g(journey, event) for g in row.unless):
+        if _allows(row, journey, event):
             if row.dest is not None:
                 journey.state = row.dest.value
             return True
     return False
+
+
+def _allows(row: Step, journey: Journey, event: ClinicalEvent | None) -> bool:
+    if event is None:  # the clock: its rows have no guards
+        return not row.when and not row.unless
+    return all(g(journey, event) for g in row.when) and not any(g(journey, event) for g in row.unless)
 
 
 def rows_for(trigger: str) -> list[Step]:
