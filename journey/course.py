@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 from journey.errors import ImpossibleEntry, OffPathway
 from journey.events import (
@@ -61,6 +62,8 @@ from journey.treatment import (
     Progression,
     RegimenChange,
     TherapyLine,
+    recalled,
+    remembered,
 )
 
 K = ReminderKind
@@ -125,6 +128,8 @@ class JourneyOutcome:
     refusals: list[Refusal]
     reminders: list[Reminder]
     journey: Journey
+    #: the fold's memory after the last entry (``follow_journey(..., remember=True)``)
+    memory: dict[str, Any] | None = None
 
     @property
     def course(self) -> Course:
@@ -159,6 +164,9 @@ class _Fold:
         self.reminders: dict[tuple[str, int], Reminder] = {}
         #: the open reminder of each kind (at most one of each is awaited at a time)
         self.open: dict[ReminderKind, tuple[str, int]] = {}
+        #: the last accepted entry: its date, and the highest seq accepted
+        self.last_entry_on: date | None = None
+        self.max_seq = 0
         self.handlers: dict[EventType, Callable[[ClinicalEvent, Phase], Intent | None]] = {
             EventType.MDT_REVIEW: self.mdt_review,
             EventType.SYSTEMIC_STARTED: self.systemic_started,
@@ -177,6 +185,37 @@ class _Fold:
     def episode(self) -> Episode:
         return self.course.episode
 
+    @property
+    def last_step_on(self) -> date | None:
+        return self.steps[-1].date if self.steps else self.recalled_step_on
+
+    # -- what the fold remembers between entries (issue 17) ----------------------------------------
+    recalled_step_on: date | None = None
+
+    def memory(self) -> dict[str, Any]:
+        """The fold's memory after the last entry, before the clock moves on to ``as_of``:
+        JSON-ready, enough for :func:`follow_entry` to apply an entry dated on or after it."""
+        return {"version": PATHWAY_VERSION, "phase": self.journey.state,
+                "course": remembered(self.course),
+                "open": [_reminder_to_list(self.reminders[key]) for key in self.open.values()],
+                "last_step_on": _iso(self.last_step_on), "last_entry_on": _iso(self.last_entry_on),
+                "max_seq": self.max_seq}
+
+    @classmethod
+    def recall(cls, profile: PatientProfile, memory: dict[str, Any], as_of: date,
+               settings: PathwaySettings) -> _Fold:
+        fold = cls(profile, as_of, settings)
+        fold.journey = Journey(memory["phase"], recalled(memory["course"]))
+        fold.course = fold.journey.course
+        for values in memory["open"]:
+            reminder = _reminder_of_list(values)
+            fold.reminders[reminder.key] = reminder
+            fold.open[reminder.kind] = reminder.key
+        fold.recalled_step_on = _date_or_none(memory["last_step_on"])
+        fold.last_entry_on = _date_or_none(memory["last_entry_on"])
+        fold.max_seq = memory["max_seq"]
+        return fold
+
     # -- the clock ---------------------------------------------------------------------------
     def clock_until(self, day: date) -> None:
         """Fire the timed transition when a reassessment falls due during pre-operative therapy.
@@ -190,8 +229,7 @@ class _Fold:
         reminder = self.reminders[key]
         if reminder.due_on > day or self.journey.phase is not Phase.NEOADJUVANT:
             return
-        last = self.steps[-1].date if self.steps else reminder.due_on
-        when = max(reminder.due_on, last)
+        when = max(reminder.due_on, self.last_step_on) if self.last_step_on else reminder.due_on
         before = self.journey.phase
         if take_step(self.journey, REASSESSMENT_FALLS_DUE):
             self.steps.append(PathwayStep(when, REASSESSMENT_FALLS_DUE, before, self.journey.phase,
@@ -217,6 +255,8 @@ class _Fold:
         self.after_phase(event)
         self.steps.append(PathwayStep(event.date, event.type.value, before, self.journey.phase,
                                       event, overridden, intent, self.episode.index))
+        self.last_entry_on = event.date
+        self.max_seq = max(self.max_seq, event.seq)
 
     def check_possible(self, event: ClinicalEvent) -> None:
         course = self.course
@@ -506,7 +546,7 @@ class _Fold:
         return None
 
     def new_episode(self, event: ClinicalEvent, began_by: EpisodeStart) -> None:
-        self.course.episodes.append(Episode(len(self.course.episodes), began_by, event.date))
+        self.course.episodes.append(Episode(self.episode.index + 1, began_by, event.date))
 
     def after_phase(self, event: ClinicalEvent) -> None:
         """What entering a phase ends, whichever entry led there."""
@@ -516,6 +556,26 @@ class _Fold:
         if after in (Phase.SALVAGE, Phase.CLOSED, Phase.RECURRENCE):
             for kind in (K.TOTAL_CHEMO_CHECK, K.R1_POSTOP_THERAPY, K.SECOND_STAGE_DUE):
                 self.close(kind, day, resolved=False, by=by)
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
+def _date_or_none(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text is not None else None
+
+
+def _reminder_to_list(r: Reminder) -> list[Any]:
+    return [r.kind.value, r.opened_by, r.anchor_on.isoformat(), r.due_on.isoformat(), _iso(r.resolved_on),
+            _iso(r.cancelled_on), r.closed_by, _iso(r.held_since)]
+
+
+def _reminder_of_list(values: list[Any]) -> Reminder:
+    kind, opened_by, anchor_on, due_on, resolved_on, cancelled_on, closed_by, held_since = values
+    return Reminder(ReminderKind(kind), opened_by, date.fromisoformat(anchor_on), date.fromisoformat(due_on),
+                    _date_or_none(resolved_on), _date_or_none(cancelled_on), closed_by,
+                    _date_or_none(held_since))
 
 
 def clock_phase(phase: Phase) -> Phase:
@@ -534,14 +594,57 @@ def clock_phase(phase: Phase) -> Phase:
 
 
 def follow_journey(profile: PatientProfile, events: Iterable[ClinicalEvent], as_of: date,
-                   settings: PathwaySettings = DEFAULT_SETTINGS) -> JourneyOutcome:
-    """Apply ``events`` in date order (``seq`` within a date) and the clock up to ``as_of``."""
+                   settings: PathwaySettings = DEFAULT_SETTINGS,
+                   remember: bool = False) -> JourneyOutcome:
+    """Apply ``events`` in date order (``seq`` within a date) and the clock up to ``as_of``. With
+    ``remember``, the outcome keeps the fold's memory after the last entry (``memory``)."""
     fold = _Fold(profile, as_of, settings)
     for event in sorted(events, key=lambda e: e.sort_key):
         if event.date <= as_of:
             fold.clock_until(event.date)
         fold.apply(event)
+    memory = fold.memory() if remember else None
     fold.clock_until(as_of)
     return JourneyOutcome(profile=profile, as_of=as_of, settings=settings,
                           phase=fold.journey.phase, steps=fold.steps, refusals=fold.refusals,
-                          reminders=list(fold.reminders.values()), journey=fold.journey)
+                          reminders=list(fold.reminders.values()), journey=fold.journey, memory=memory)
+
+
+@dataclass
+class EntryOutcome:
+    """One entry applied to the fold's memory (:func:`follow_entry`): its step or its refusal, the
+    memory after it, the phase on ``as_of``, and the reminders it opened or changed."""
+
+    step: PathwayStep | None
+    refusal: Refusal | None
+    memory: dict[str, Any]
+    phase: Phase
+    changed: list[tuple[Reminder, ReminderStatus]]
+
+
+def follows_in_order(memory: dict[str, Any] | None, event: ClinicalEvent) -> bool:
+    """Whether ``event`` comes after everything ``memory`` has seen (its date on or after the
+    last entry's, its seq above every seq), so one step from the memory equals a replay of the
+    whole log; a backdated entry, or a memory of other rules, needs the replay."""
+    if memory is None or memory.get("version") != PATHWAY_VERSION:
+        return False
+    last = memory["last_entry_on"]
+    return event.seq > memory["max_seq"] and (last is None or event.date.isoformat() >= last)
+
+
+def follow_entry(profile: PatientProfile, memory: dict[str, Any], event: ClinicalEvent, as_of: date,
+                 settings: PathwaySettings = DEFAULT_SETTINGS) -> EntryOutcome:
+    """Apply one entry to the fold's memory (see :func:`follows_in_order`): what recording it
+    changes, without reading the log. tests/unit/test_fold_memory.py holds it equal to a replay."""
+    fold = _Fold.recall(profile, memory, as_of, settings)
+    before = dict(fold.reminders)
+    if event.date <= as_of:
+        fold.clock_until(event.date)
+    fold.apply(event)
+    refusal = fold.refusals[0] if fold.refusals else None
+    step = fold.steps[-1] if refusal is None else None
+    after = fold.memory()
+    fold.clock_until(as_of)
+    changed = [(r, status_on(r, as_of, settings)) for key, r in fold.reminders.items()
+               if before.get(key) != r]
+    return EntryOutcome(step, refusal, after, fold.journey.phase, changed)

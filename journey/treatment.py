@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 from journey.events import IMMUNOTHERAPY
 
@@ -298,3 +299,67 @@ class Course:
         """On pre-operative therapy, or stopped for surgery and awaiting the liver operation:
         progression now is progression during pre-operative therapy (§7.2)."""
         return self.on_preop_therapy or self.episode.awaiting_liver_operation
+
+
+# ---------------------------------------------------------------------------------------------
+# The course as the next entry needs it (issue 17: the fold resumes from it instead of the log)
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value is not None else None
+
+
+def _line_to_list(line: TherapyLine) -> list[Any]:
+    return [line.opened_by, line.started_on.isoformat(), line.intent.value, line.episode,
+            [[r.on.isoformat(), r.regimen, r.biologic, r.seq] for r in line.regimens],
+            [[h.paused_on.isoformat(), h.reason, h.opened_by, _day(h.resumed_on)] for h in line.holds],
+            _day(line.ended_on), line.ending.value if line.ending else None, line.ended_by,
+            line.stop_reason, line.continued]
+
+
+def _line_of(values: list[Any]) -> TherapyLine:
+    (opened_by, started_on, intent, episode, regimens, holds, ended_on, ending, ended_by, stop_reason,
+     continued) = values
+    return TherapyLine(
+        opened_by, date.fromisoformat(started_on), Intent(intent), episode,
+        [RegimenChange(date.fromisoformat(on), regimen, biologic, seq)
+         for on, regimen, biologic, seq in regimens],
+        [Hold(date.fromisoformat(paused), reason, by, _date(resumed))
+         for paused, reason, by, resumed in holds],
+        _date(ended_on), LineEnd(ending) if ending else None, ended_by, stop_reason, continued)
+
+
+def remembered(course: Course) -> dict[str, Any]:
+    """The course as the next entry needs it, JSON-ready: the current episode in full and the
+    facts that outlive an episode. Earlier episodes are over for good: nothing the fold does
+    next reads them."""
+    episode = course.episode
+    line = next((i for i, other in enumerate(episode.lines) if other is course.line), None)
+    return {
+        "episode": [episode.index, episode.began_by.value, _day(episode.began_on),
+                    [_line_to_list(other) for other in episode.lines],
+                    [[op.seq, op.on.isoformat(), op.procedure, op.stage, op.margin]
+                     for op in episode.liver_operations],
+                    [[p.seq, p.on.isoformat()] for p in episode.progressions],
+                    episode.awaiting_liver_operation],
+        "line": line, "awaiting_stop": course.awaiting_stop, "primary_removed": course.primary_removed,
+        "liver_treated_ever": course.liver_treated_ever, "died_on": _day(course.died_on),
+        "closed_with": course.closed_with, "back_after_closure": course.back_after_closure,
+    }
+
+
+def recalled(memory: dict[str, Any]) -> Course:
+    """The course :func:`remembered` kept."""
+    index, began_by, began_on, lines, operations, progressions, awaiting = memory["episode"]
+    episode = Episode(index, EpisodeStart(began_by), _date(began_on), [_line_of(v) for v in lines],
+                      [LiverOperation(seq, date.fromisoformat(on), procedure, stage, margin)
+                       for seq, on, procedure, stage, margin in operations],
+                      [Progression(seq, date.fromisoformat(on)) for seq, on in progressions], awaiting)
+    line = memory["line"]
+    return Course([episode], episode.lines[line] if line is not None else None, memory["awaiting_stop"],
+                  memory["primary_removed"], memory["liver_treated_ever"], _date(memory["died_on"]),
+                  memory["closed_with"], memory["back_after_closure"])
