@@ -18,14 +18,14 @@ from sqlalchemy import Engine, Table, bindparam, func, insert, select
 from sqlalchemy.dialects.sqlite import pysqlite
 from sqlalchemy.engine import Dialect
 
-from db.patients import entry_values, patient_values
+from db.patients import entry_values, memory_values, patient_values
 from db.reminders import reminder_row
-from db.tables import EVENT, PATIENT, REMINDER
+from db.tables import EVENT, JOURNEY_MEMORY, PATIENT, REMINDER
 from journey.course import JourneyOutcome
 from journey.events import ClinicalEvent
 from journey.profile import PatientProfile
 
-_TABLES = (PATIENT, EVENT, REMINDER)
+_TABLES = (PATIENT, EVENT, REMINDER, JOURNEY_MEMORY)
 
 
 @dataclass
@@ -35,6 +35,8 @@ class BulkRows:
     patients: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     reminders: list[dict[str, Any]] = field(default_factory=list)
+    #: the fold's memory of each patient (db.patients.memory_values)
+    memories: list[dict[str, Any]] = field(default_factory=list)
     refused: int = 0
     branches: Counter[str] = field(default_factory=Counter)
     #: the same rows made ready for the driver (SQLite) in a worker: table -> (SQL, value tuples)
@@ -48,7 +50,7 @@ class BulkRows:
         refused = {r.seq for r in outcome.refusals}
         self.refused += len(refused)
         accepted = [e for e in events if e.seq not in refused]
-        entries, head = entry_values(patient_id, outcome, accepted, recorded_at=now, actor=actor,
+        entries, head = entry_values(patient_id, outcome.steps, accepted, recorded_at=now, actor=actor,
                                      source=source, previous_chain=None)
         self.patients.append({
             "id": patient_id,
@@ -58,23 +60,27 @@ class BulkRows:
         self.events.extend(entries)
         self.reminders.extend(reminder_row(patient_id, reminder, status, now)
                               for reminder, status in outcome.reminders_with_status())
+        if outcome.memory is not None:
+            self.memories.append(memory_values(patient_id, len(entries), outcome.memory))
 
     def bind_for_sqlite(self) -> BulkRows:
         """Turn the rows into what the SQLite driver receives, with the column types' own bind
         processors (SQLAlchemy's: JSON, dates, UTC datetimes), so the writing process only hands
         them over. Done in the worker processes, which have the spare CPU."""
         dialect = pysqlite.SQLiteDialect_pysqlite()
-        for table, rows in zip(_TABLES, (self.patients, self.events, self.reminders), strict=True):
+        for table, rows in zip(_TABLES, (self.patients, self.events, self.reminders, self.memories),
+                               strict=True):
             if rows:
                 self.bound[table.name] = _bound(dialect, table, rows)
-        self.patients, self.events, self.reminders = [], [], []  # sent to the writer once, bound
+        # sent to the writer once, bound
+        self.patients, self.events, self.reminders, self.memories = [], [], [], []
         return self
 
     def sizes(self) -> tuple[int, int, int]:
         """(patients, events, reminders) in this batch, as rows or as bound values."""
         if self.bound:
             patients, events, reminders = (len(self.bound[t.name][1]) if t.name in self.bound else 0
-                                           for t in _TABLES)
+                                           for t in _TABLES[:3])
             return patients, events, reminders
         return len(self.patients), len(self.events), len(self.reminders)
 
@@ -121,4 +127,6 @@ class BulkWriter:
                     connection.execute(insert(EVENT), rows.events)
                 if rows.reminders:
                     connection.execute(insert(REMINDER), rows.reminders)
+                if rows.memories:
+                    connection.execute(insert(JOURNEY_MEMORY), rows.memories)
         return sizes

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -20,8 +20,8 @@ from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
 
 from db.conflicts import changed_meanwhile
 from db.records import EntryRecord, PatientRecord, record_of
-from db.tables import EVENT, PATIENT, inserted_id
-from journey.course import PATHWAY_VERSION, JourneyOutcome
+from db.tables import EVENT, JOURNEY_MEMORY, PATIENT, inserted_id
+from journey.course import PATHWAY_VERSION, PathwayStep
 from journey.errors import ImpossibleEntry, NotFound
 from journey.events import ClinicalEvent, stored_event
 from journey.profile import PatientProfile, profile_to_dict, read_profile
@@ -63,13 +63,13 @@ def patient_values(profile: PatientProfile, *, care_team: str, synchronous_windo
             "created_at": now, "updated_at": now}
 
 
-def entry_values(patient_id: int, outcome: JourneyOutcome, entries: Sequence[ClinicalEvent], *,
+def entry_values(patient_id: int, steps_taken: Iterable[PathwayStep], entries: Sequence[ClinicalEvent], *,
                  recorded_at: datetime, actor: str, source: str,
                  previous_chain: str | None) -> tuple[list[dict[str, Any]], str | None]:
-    """The event rows of ``entries`` (accepted by ``outcome``'s fold), chained after
-    ``previous_chain``; and the new end of the chain. Recording and the bulk load both build
-    their rows here, so a bulk-loaded log is the log the service would have written."""
-    steps = {id(step.event): step for step in outcome.steps if step.event is not None}
+    """The event rows of ``entries`` (accepted by the fold, whose ``steps_taken`` hold theirs),
+    chained after ``previous_chain``; and the new end of the chain. Recording and the bulk load
+    both build their rows here, so a bulk-loaded log is the log the service would have written."""
+    steps = {id(step.event): step for step in steps_taken if step.event is not None}
     rows: list[dict[str, Any]] = []
     previous = previous_chain or GENESIS
     for event in entries:
@@ -82,6 +82,12 @@ def entry_values(patient_id: int, outcome: JourneyOutcome, entries: Sequence[Cli
         row["chain_hash"] = previous = chain_hash(previous, row)
         rows.append(row)
     return rows, (previous if rows else previous_chain)
+
+
+def memory_values(patient_id: int, log_length: int, memory: Mapping[str, Any]) -> dict[str, Any]:
+    """The row that keeps the fold's memory of a patient whose log has ``log_length`` entries."""
+    return {"patient_id": patient_id, "version": memory["version"], "log_length": log_length,
+            "memory": dict(memory)}
 
 
 # -- the version guard --------------------------------------------------------------------------------
@@ -216,6 +222,35 @@ class Patients:
 
     def count(self) -> int:
         return int(self.connection.execute(select(func.count()).select_from(PATIENT)).scalar_one())
+
+    # -- the fold's memory (issue 17) ---------------------------------------------------------------
+    def memory_of(self, patient: PatientRecord) -> dict[str, Any] | None:
+        """The fold's memory of the patient, when it has seen exactly the stored log under the
+        current rules; None when there is none or it is out of date (then the log is replayed)."""
+        row = self.connection.execute(
+            select(JOURNEY_MEMORY.c.version, JOURNEY_MEMORY.c.log_length, JOURNEY_MEMORY.c.memory)
+            .where(JOURNEY_MEMORY.c.patient_id == patient.id)).first()
+        if row is None or row.version != PATHWAY_VERSION or row.log_length != patient.log_length:
+            return None
+        memory: dict[str, Any] = row.memory
+        return memory
+
+    def stored_memory(self, patient_id: int) -> tuple[str, int, dict[str, Any]] | None:
+        """The kept memory as it is, current or not (``journey verify``)."""
+        row = self.connection.execute(
+            select(JOURNEY_MEMORY.c.version, JOURNEY_MEMORY.c.log_length, JOURNEY_MEMORY.c.memory)
+            .where(JOURNEY_MEMORY.c.patient_id == patient_id)).first()
+        return (row.version, row.log_length, row.memory) if row is not None else None
+
+    def keep_memory(self, patient_id: int, log_length: int, memory: Mapping[str, Any]) -> None:
+        """Keep the fold's memory after the log's ``log_length`` entries (the patient row is
+        locked by the write, so one writer at a time)."""
+        values = memory_values(patient_id, log_length, memory)
+        updated = self.connection.execute(update(JOURNEY_MEMORY)
+                                          .where(JOURNEY_MEMORY.c.patient_id == patient_id)
+                                          .values(**values))
+        if updated.rowcount == 0:
+            self.connection.execute(insert(JOURNEY_MEMORY).values(**values))
 
     def derived_otherwise(self, limit: int) -> list[PatientRecord]:
         """Patients whose phase and reminders were derived under other rules than the current

@@ -171,6 +171,20 @@ class Reminders:
         if updates:
             self.connection.execute(_SAVE_UPDATE, updates)
 
+    def save_changed(self, patient_id: int, changed: Sequence[tuple[Reminder, ReminderStatus]],
+                     now: datetime) -> None:
+        """Write the reminders one entry opened or changed (the fold's memory says which): each
+        updated by its key, or inserted when it is new. A handful of rows, never the patient's all."""
+        for reminder, status in changed:
+            kind, opened_by = implied_key(reminder)
+            updated = self.connection.execute(
+                update(REMINDER).where(and_(REMINDER.c.patient_id == patient_id, REMINDER.c.kind == kind,
+                                            REMINDER.c.opened_by == opened_by))
+                .values(**_derived(reminder, status), updated_at=now))
+            if updated.rowcount == 0:
+                self.connection.execute(insert(REMINDER).values(**reminder_row(patient_id, reminder,
+                                                                               status, now)))
+
     def due(self, as_of: date, limit: int | None = None, kind: str | None = None,
             team: str | None = None) -> list[DueReminder]:
         """Reminders awaited on ``as_of``, earliest due first (most urgent)."""

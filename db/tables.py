@@ -215,6 +215,22 @@ class AuditEntryRow(SQLModel, table=True):
     computed_at: datetime
 
 
+class JourneyMemoryRow(SQLModel, table=True):
+    """What the fold remembers of a patient after the last entry (journey.course: the current
+    episode, the open reminders, the phase): an entry dated on or after it is applied to it
+    instead of replaying the whole log (issue 17). Derived data, never a record: current only
+    while ``version`` is the pathway's and ``log_length`` the patient's; rebuilt otherwise."""
+
+    __tablename__ = "journey_memory"
+
+    patient_id: int = Field(foreign_key="patient.id", primary_key=True)
+    #: the version of the pathway's rules that made it (journey.course.PATHWAY_VERSION)
+    version: str = Field(max_length=32)
+    #: how many entries of the log it has seen
+    log_length: int
+    memory: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+
+
 def _table(name: str) -> Table:
     return SQLModel.metadata.tables[name]
 
@@ -229,6 +245,7 @@ LEASE = _table("scheduler_lease")
 USER = _table("app_user")
 ACCESS_LOG = _table("access_log")
 AUDIT_ENTRY = _table("audit_entry")
+JOURNEY_MEMORY = _table("journey_memory")
 
 
 def inserted_id(result: CursorResult[Any]) -> int:

@@ -193,12 +193,18 @@ class _Fold:
     recalled_step_on: date | None = None
 
     def memory(self) -> dict[str, Any]:
-        """The fold's memory after the last entry, before the clock moves on to ``as_of``:
-        JSON-ready, enough for :func:`follow_entry` to apply an entry dated on or after it."""
-        return {"version": PATHWAY_VERSION, "phase": self.journey.state,
-                "course": remembered(self.course),
+        """The fold's memory after the last accepted entry, before the clock moved on: JSON-ready,
+        enough for :func:`follow_entry` to apply an entry dated on or after it. Steps the clock
+        took since that entry (the reassessment falling due, on the way to a later entry that was
+        refused, or to ``as_of``) are left out: the clock only moves the phase and adds a step,
+        and takes them again when the next entry comes."""
+        last = next((i for i in range(len(self.steps) - 1, -1, -1) if not self.steps[i].by_clock), -1)
+        since = self.steps[last + 1:]
+        phase = since[0].from_phase.value if since else self.journey.state
+        step_on = self.steps[last].date if last >= 0 else self.recalled_step_on
+        return {"version": PATHWAY_VERSION, "phase": phase, "course": remembered(self.course),
                 "open": [_reminder_to_list(self.reminders[key]) for key in self.open.values()],
-                "last_step_on": _iso(self.last_step_on), "last_entry_on": _iso(self.last_entry_on),
+                "last_step_on": _iso(step_on), "last_entry_on": _iso(self.last_entry_on),
                 "max_seq": self.max_seq}
 
     @classmethod

@@ -60,3 +60,16 @@ def test_a_backdated_entry_or_other_rules_need_the_whole_log() -> None:
     assert not follows_in_order({**(memory or {}), "version": "older rules"}, on_time)
     assert not follows_in_order(memory, replace(on_time, seq=1))  # a seq already seen
     assert not follows_in_order(None, on_time)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(journeys())
+def test_the_memory_is_what_the_stored_log_alone_implies(raw: dict[str, Any]) -> None:
+    """Refused entries are never stored: the memory after a file with refusals (an import) is the
+    memory of the accepted entries alone (``journey verify`` replays only those), even when the
+    clock moved on the way to a refused entry."""
+    scenario = read_scenario(raw)
+    as_of = date.fromisoformat(raw["as_of"])
+    everything = follow_journey(scenario.profile, scenario.events, as_of, remember=True)
+    stored = follow_journey(scenario.profile, everything.events, as_of, remember=True)
+    assert everything.memory == stored.memory

@@ -11,11 +11,11 @@ from datetime import date
 from typing import Any
 
 from db.conflicts import changed_meanwhile
-from db.patients import WritableJourney, content_hash, entry_values, patient_values
+from db.patients import WritableJourney, content_hash, entry_values, patient_values, profile_of
 from db.records import EntryRecord, PatientRecord, ReminderRecord
 from db.reminders import reminder_of
 from db.unit_of_work import UnitOfWork
-from journey.course import JourneyOutcome, Refusal, follow_journey
+from journey.course import JourneyOutcome, Refusal, follow_entry, follow_journey, follows_in_order
 from journey.errors import Conflict, ImpossibleEntry, InvalidScenario, OffPathway
 from journey.events import ClinicalEvent, read_event
 from journey.profile import PatientProfile, dates_after, profile_to_dict, read_profile
@@ -166,16 +166,43 @@ def record_event(ctx: Context, ref: str, raw_event: Mapping[str, Any], actor: st
     """Record one entry: validated, applied to the pathway, written with the new phase and
     reminders in one transaction. A refusal raises and writes nothing."""
     with ctx.unit_of_work() as uow:
-        stored = uow.patients.writable_journey(uow.patients.get(ref))
-        if expected_version is not None and stored.row.version != expected_version:
-            raise changed_meanwhile(f"Patient {ref}", f"since you opened it (version {stored.row.version}, "
+        patient = uow.patients.lock(uow.patients.get(ref))
+        if expected_version is not None and patient.version != expected_version:
+            raise changed_meanwhile(f"Patient {ref}", f"since you opened it (version {patient.version}, "
                                                       f"you saw {expected_version})")
-        event = read_event(raw_event, seq=stored.last_seq + 1)
-        rows, outcome = _write_events(ctx, uow, stored, [event], actor, source)
+        memory = uow.patients.memory_of(patient)
+        event = read_event(raw_event, seq=(memory["max_seq"] if memory else -1) + 1)
+        if memory is not None and follows_in_order(memory, event):
+            row, phase_now = _write_in_order(ctx, uow, patient, memory, event, actor, source)
+        else:  # backdated, or no memory of the current rules: replay the whole log
+            stored = uow.patients.writable_journey(patient)
+            event = replace(event, seq=stored.last_seq + 1)
+            rows, outcome = _write_events(ctx, uow, stored, [event], actor, source)
+            row, phase_now = rows[event.seq], outcome.phase.value
         uow.commit()
-    row = rows[event.seq]
-    return RecordResult(event, row, row.phase_before, row.phase_after, outcome.phase.value,
-                        stored.row.version + 1)
+    return RecordResult(event, row, row.phase_before, row.phase_after, phase_now, patient.version + 1)
+
+
+def _write_in_order(ctx: Context, uow: UnitOfWork, patient: PatientRecord, memory: dict[str, Any],
+                    event: ClinicalEvent, actor: str, source: str) -> tuple[EntryRecord, str]:
+    """Record an entry dated on or after the last one: one step from the fold's memory, without
+    reading the log (the cost of an entry does not grow with the journey, issue 17). Writes what
+    the replay would write: the entry, the reminders it opened or changed, the phase, the memory."""
+    today, now = ctx.clock.today(), ctx.clock.now()
+    outcome = follow_entry(profile_of(patient), memory, event, today, ctx.pathway)
+    if outcome.refusal is not None or outcome.step is None:
+        refusal = outcome.refusal
+        assert refusal is not None
+        raise (ImpossibleEntry if refusal.impossible else OffPathway)(refusal.reason)
+    rows, last_chain = entry_values(patient.id, [outcome.step], [event], recorded_at=now, actor=actor,
+                                    source=source, previous_chain=patient.log_head)
+    uow.patients.append_entries(rows)
+    uow.reminders.save_changed(patient.id, outcome.changed, now)
+    length = patient.log_length + 1
+    head = (last_chain or patient.log_head, length)
+    uow.patients.bump_version(patient, outcome.phase.value, today, now, head)
+    uow.patients.keep_memory(patient.id, length, outcome.memory)
+    return EntryRecord(id=None, **rows[0]), outcome.phase.value
 
 
 def _write_events(ctx: Context, uow: UnitOfWork, stored: WritableJourney, new: list[ClinicalEvent],
@@ -185,7 +212,7 @@ def _write_events(ctx: Context, uow: UnitOfWork, stored: WritableJourney, new: l
     With ``refuse`` the first refusal raises (nothing written); otherwise refusals are left out,
     and the caller reads them from the returned outcome."""
     today, now = ctx.clock.today(), ctx.clock.now()
-    outcome = follow_journey(stored.profile, [*stored.events, *new], today, ctx.pathway)
+    outcome = follow_journey(stored.profile, [*stored.events, *new], today, ctx.pathway, remember=True)
     new_seqs = {e.seq for e in new}
     already_refused: set[int] | None = None  # the stored log's own refusals, read when needed
     for refusal in outcome.refusals:
@@ -205,12 +232,14 @@ def _write_events(ctx: Context, uow: UnitOfWork, stored: WritableJourney, new: l
                 f"if the earlier record is wrong, correct it first.")
     refused = {r.seq for r in outcome.refusals}
     accepted = [e for e in new if e.seq not in refused]
-    rows, last_chain = entry_values(stored.row.id, outcome, accepted, recorded_at=now, actor=actor,
+    rows, last_chain = entry_values(stored.row.id, outcome.steps, accepted, recorded_at=now, actor=actor,
                                     source=source, previous_chain=stored.last_chain)
     uow.patients.append_entries(rows)
     uow.reminders.save(stored.row.id, outcome.reminders_with_status(), today, now)
     head = (last_chain, stored.length + len(rows)) if last_chain is not None else None
     uow.patients.bump_version(stored.row, outcome.phase.value, today, now, head)
+    assert outcome.memory is not None
+    uow.patients.keep_memory(stored.row.id, stored.length + len(rows), outcome.memory)
     written = {row["seq"]: EntryRecord(id=None, **row) for row in rows}
     return written, outcome
 

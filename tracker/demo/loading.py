@@ -85,7 +85,7 @@ def rows_for(synthetic: Synthetic, patient_id: int, as_of: date, now: datetime, 
     """Add the rows the service would write for this patient (db.bulk)."""
     profile = read_profile(synthetic.patient)
     events = [read_event(raw, seq=i + 1) for i, raw in enumerate(synthetic.events)]
-    outcome = follow_journey(profile, events, as_of, settings)
+    outcome = follow_journey(profile, events, as_of, settings, remember=True)
     out.add_journey(patient_id, profile, events, outcome, now=now, actor=actor,
                     source=f"demo:{synthetic.branch}",
                     synchronous_window_days=settings.synchronous_window_days)
