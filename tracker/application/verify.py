@@ -38,7 +38,7 @@ def _verify_one(ctx: Context, uow: UnitOfWork, stored: StoredJourney) -> Iterato
         if (previous, len(stored.event_rows)) != (row.log_head, row.log_length):
             yield (f"{ref}: the log ends at event {len(stored.event_rows)} but {row.log_length} "
                    f"were recorded: an event at the end was removed or its link replaced.")
-    outcome = follow_journey(stored.profile, stored.events, row.phase_on, ctx.pathway)
+    outcome = follow_journey(stored.profile, stored.events, row.phase_on, ctx.pathway, remember=True)
     for refusal in outcome.refusals:
         yield f"{ref}: the recorded entry {refusal.seq} is refused on replay: {refusal.reason}"
     if outcome.phase.value != row.phase:
@@ -46,8 +46,7 @@ def _verify_one(ctx: Context, uow: UnitOfWork, stored: StoredJourney) -> Iterato
                f"on {row.phase_on}.")
     kept = uow.patients.stored_memory(row.id)
     if kept is not None and kept[:2] == (PATHWAY_VERSION, len(stored.event_rows)):
-        replayed = follow_journey(stored.profile, stored.events, row.phase_on, ctx.pathway, remember=True)
-        if kept[2] != replayed.memory:
+        if kept[2] != outcome.memory:
             yield (f"{ref}: what the tracker remembers of the journey (to record the next entry "
                    f"without reading the log) differs from what the log implies; it is rebuilt from "
                    f"the log by the next backdated entry or re-derivation.")
