@@ -25,6 +25,7 @@ from tracker.cli_demo import app as demo_app
 from tracker.cli_ops import ops_app
 from tracker.cli_reminders import register_commands, reminder_app
 from tracker.cli_users import web_cli
+from tracker.fhir.cli import register as register_fhir
 from tracker.files import day_option
 from tracker.settings import Settings
 
@@ -247,6 +248,7 @@ def patient_count() -> None:
 
 
 register_audit(app, friendly, _tracker)
+register_fhir(app, friendly, _tracker)  # journey fhir export | import
 
 
 def main() -> None:

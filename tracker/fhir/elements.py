@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from fhir.resources.R4B import get_fhir_model_class
+from fhir.resources.R4B.resource import Resource
 from pydantic import ValidationError
 
 from tracker.fhir.codes import Code
@@ -31,10 +32,14 @@ def validated(resource: Mapping[str, Any]) -> dict[str, Any]:
     try:
         model = get_fhir_model_class(kind)
     except (KeyError, ValueError):
-        raise NotFhir(f"{kind!r} is not a FHIR R4 resource type") from None
+        model = None
+    if model is None or not issubclass(model, Resource) or kind in ("Resource", "DomainResource"):
+        raise NotFhir(f"{kind[:40]!r} is not a FHIR R4 resource type")
     try:
         instance = model.model_validate(dict(resource))
-    except ValidationError as e:
+    except (TypeError, ValueError) as e:  # pydantic's ValidationError is a ValueError
+        if not isinstance(e, ValidationError):
+            raise NotFhir(f"it is not valid FHIR R4 ({e})") from None
         problems = []
         for item in e.errors()[:3]:
             where = ".".join(str(p) for p in item.get("loc", ()))

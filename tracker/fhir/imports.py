@@ -63,6 +63,8 @@ class PatientImport:
     scenario: dict[str, Any] | None = None
     #: each event's position in the log it was exported from (None when the source had none)
     orders: list[int | None] = field(default_factory=list)
+    #: the resource each event came from (``MedicationRequest/x``), for messages
+    sources: list[str] = field(default_factory=list)
     refused: str | None = None
     unmapped: list[Unmapped] = field(default_factory=list)
     #: resources the tracker derives itself (reminders as Tasks): read, not recorded
@@ -125,7 +127,7 @@ class _PatientReader:
         self.resources = resources
         self.by_key = {label(r): r for r in resources}
         self.result = PatientImport(label(patient))
-        self.events: list[tuple[tuple[Any, ...], dict[str, Any], int | None]] = []
+        self.events: list[tuple[tuple[Any, ...], dict[str, Any], int | None, str]] = []
         self.used: set[str] = set()
         self.margins: dict[str, dict[str, Any]] = {}
 
@@ -154,8 +156,9 @@ class _PatientReader:
             self.result.scenario = None
             return self.result
         self.events.sort(key=lambda item: item[0])
-        self.result.scenario = {"patient": profile, "events": [e for _, e, _ in self.events]}
-        self.result.orders = [order for _, _, order in self.events]
+        self.result.scenario = {"patient": profile, "events": [e for _, e, _, _ in self.events]}
+        self.result.orders = [order for _, _, order, _ in self.events]
+        self.result.sources = [source for _, _, _, source in self.events]
         return self.result
 
     # -- the profile --------------------------------------------------------------------------
@@ -373,7 +376,7 @@ class _PatientReader:
         if note:
             raw["note"] = note
         key = (0, order, 0, 0) if isinstance(order, int) else (1, raw.get("date") or "", position, sub)
-        self.events.append((key, raw, order if isinstance(order, int) else None))
+        self.events.append((key, raw, order if isinstance(order, int) else None, label(resource)))
 
     def entry(self, r: dict[str, Any], position: int) -> None:
         kind = r["resourceType"]
@@ -514,7 +517,7 @@ class _PatientReader:
 
     def death_from_patient(self) -> None:
         """Death from Patient.deceasedDateTime when no entry carries it."""
-        if any(e.get("type") == "death" for _, e, _ in self.events):
+        if any(e.get("type") == "death" for _, e, _, _ in self.events):
             return
         day = date_part(self.patient.get("deceasedDateTime"))
         if day:

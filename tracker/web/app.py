@@ -45,6 +45,7 @@ def _is_api(request: Request) -> bool:
 
 def create_app(tracker: Tracker, users: Users | None = None) -> FastAPI:
     """The FastAPI application over one Tracker (pages at /, API at /api/v1)."""
+    from tracker.fhir import api as fhir_api
     from tracker.web import api, pages
 
     app = FastAPI(title="CRLM journey tracker", version="1",
@@ -106,5 +107,6 @@ def create_app(tracker: Tracker, users: Users | None = None) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(api.router)
+    app.include_router(fhir_api.router)  # /api/v1/patients/{ref}/fhir, /api/v1/fhir (docs/fhir.md)
     app.include_router(pages.router)
     return app
