@@ -14,7 +14,6 @@ from typing import Any
 
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.resource import Resource
-from pydantic import ValidationError
 
 from tracker.fhir.codes import Code
 
@@ -38,7 +37,7 @@ def validated(resource: Mapping[str, Any]) -> dict[str, Any]:
     try:
         instance = model.model_validate(dict(resource))
     except (TypeError, ValueError) as e:  # pydantic's ValidationError is a ValueError
-        if not isinstance(e, ValidationError):
+        if not hasattr(e, "errors"):
             raise NotFhir(f"it is not valid FHIR R4 ({e})") from None
         problems = []
         for item in e.errors()[:3]:
