@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from journey.scenario import read_scenario
+from tests.api.conftest import client, seeded, template  # noqa: F401  (the API tests' fixtures)
 from tests.conftest import ROOT
 from tracker.fhir.ig import Package
 from tracker.fhir.service import FhirExchange

@@ -78,9 +78,9 @@ def register(app: typer.Typer, friendly: Callable[[Any], Any], tracker_factory: 
         tracker = tracker_factory()
         report = FhirExchange(tracker).import_documents(documents, actor=tracker.settings.actor,
                                                         source=f"fhir:{path.name}")
+        report.raise_if_nothing_recorded()  # nothing recorded: the one error, with every reason
         for line in summary_lines(report):
             out.print(line, highlight=False, soft_wrap=True)
-        report.raise_if_nothing_recorded()
         if any(p.status == "contradicts" for p in report.patients):
             raise typer.Exit(4)
         if any(p.status == "refused" for p in report.patients):
