@@ -373,3 +373,16 @@ def test_a_foreign_stopped_line_in_our_codes_reads_its_stop_from_the_standard_el
 
 def rec_entries(rec: JourneyRecord) -> list[dict[str, Any]]:
     return [copy.deepcopy(dict(e.raw)) for e in rec.entries]
+
+
+def test_a_reminder_named_by_the_entry_that_opened_it_is_a_task_about_that_entrys_resource():
+    """Contract §7.1: a reminder is its kind and the entry that opened it, never its date alone;
+    two reassessments on one day each open their own, and their Tasks must not share an id."""
+    entries = [entry("2025-01-10", "systemic_started", regimen="FOLFOX"),
+               entry("2025-03-10", "reassessment", response="SD", resectable=False),
+               entry("2025-03-10", "reassessment", response="SD", resectable=False)]
+    reminders = [OpenReminder("reassessment_due", "m", date(2025, 3, 10), date(2025, 5, 10), "overdue",
+                              opened_by=n) for n in (2, 3)]
+    tasks = of_type(journey_resources(record(patient(), entries, reminders=reminders)), "Task")
+    assert [t["id"] for t in tasks] == [f"{KEY}-task-reassessment-due-2", f"{KEY}-task-reassessment-due-3"]
+    assert [t["focus"]["reference"] for t in tasks] == [f"Observation/{KEY}-entry-{n}" for n in (2, 3)]

@@ -55,13 +55,15 @@ class Entry:
 
 @dataclass(frozen=True)
 class OpenReminder:
-    """A reminder not yet resolved or cancelled, as of the export day."""
+    """A reminder not yet resolved or cancelled, as of the export day. ``opened_by``: the position
+    in the log of the entry that opened it, when the domain names it (contract §7.1)."""
 
     kind: str
     meaning: str
     anchor_on: date
     due_on: date
     status: str  # scheduled | due | overdue
+    opened_by: int | None = None
     snoozed_until: date | None = None
     snooze_reason: str | None = None
     snooze_text: str | None = None
@@ -116,6 +118,7 @@ class _Writer:
         self.liver = reference("Condition", f"{self.key}-liver-metastases")
         self.in_order = sorted(record.entries, key=lambda e: (e.date, e.order))
         self.lines = self.therapy_lines()
+        self.carriers = self.carrier_ids()
         starts = [e.order for e in self.in_order if e.type == "systemic_started"]
         self.latest_line = starts[-1] if starts else None
 
@@ -324,6 +327,25 @@ class _Writer:
             "description": description, "subject": self.subject, "created": entry.date,
             "addresses": [self.primary, self.liver], "note": self.note(entry.get("note"))}
 
+    def carrier_ids(self) -> dict[int, str]:
+        """The resource that carries each entry (``Type/id``): its own, or the line of therapy its
+        hold, resumption or stop belongs to, or the episode of care it closed or opened."""
+        out: dict[int, str] = {}
+        episode = 1
+        for entry in self.in_order:
+            if entry.type == "returned":
+                episode += 1
+            kind = {"mdt_review": "CarePlan", "systemic_started": "MedicationRequest",
+                    "reassessment": "Observation", "progression": "Observation", "radiotherapy": "Procedure",
+                    "surgery": "Procedure", "recurrence": "Condition"}.get(entry.type, "Basic")
+            out[entry.order] = f"{kind}/{self.id(f'entry-{entry.order}')}"
+            if entry.type in CLOSING or entry.type == "returned":
+                out[entry.order] = f"EpisodeOfCare/{self.id(f'episode-{episode}')}"
+        for start, events in self.lines.items():
+            for sub in events:
+                out[sub.order] = out[start]
+        return out
+
     def therapy_lines(self) -> dict[int, list[Entry]]:
         """Each line of therapy (by the order of its start) and the holds, resumptions and stop
         recorded after it, before the next line starts."""
@@ -464,7 +486,9 @@ class _Writer:
             status = "on-hold"
             reason = concept(c.SNOOZE_REASONS.get(r.snooze_reason or "other", c.SNOOZE_REASONS["other"]),
                              text=None if self.pseudonymous else r.snooze_text)
-        task_id = self.id(f"task-{r.kind.replace('_', '-')}-{r.anchor_on.isoformat()}")
+        opener = r.opened_by if r.opened_by is not None else r.anchor_on.isoformat()
+        task_id = self.id(f"task-{r.kind.replace('_', '-')}-{opener}")
+        focus = self.carriers.get(r.opened_by) if r.opened_by is not None else None
         return {
             "resourceType": "Task", "id": task_id,
             "extension": ([extension(c.EXT["snoozed_until"], "Date", r.snoozed_until.isoformat())]
@@ -472,6 +496,7 @@ class _Writer:
             "status": status, "statusReason": reason,
             "businessStatus": concept(c.REMINDER_STATUSES[r.status]), "intent": "plan",
             "code": concept(c.reminder_kind(r.kind, r.meaning)), "description": r.meaning,
+            "focus": {"reference": focus} if focus else None,
             "for": self.subject, "authoredOn": r.anchor_on.isoformat(),
             "restriction": {"period": {"start": r.anchor_on.isoformat(), "end": r.due_on.isoformat()}}}
 

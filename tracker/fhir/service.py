@@ -19,7 +19,7 @@ from db.repository import StoredJourney, UnitOfWork
 from db.tables import ReminderActionRow, ReminderRow
 from journey.course import JourneyOutcome
 from journey.errors import Conflict, EntryRefused, InvalidScenario, NotFound
-from journey.pathway import SALVAGE_INTENT, Phase
+from journey.pathway import Phase
 from journey.profile import profile_to_dict
 from journey.reminders import OPEN_STATUSES, REMINDER_MEANING
 from journey.scenario import read_scenario
@@ -142,20 +142,23 @@ class FhirExchange:
         outcome = self.tracker.follow(stored, day)
         steps = {s.event.seq: s for s in outcome.steps if s.event is not None}
         entries = []
+        order_of = {e.seq: n for n, e in enumerate(sorted(stored.events, key=lambda e: e.seq), start=1)}
         for order, event in enumerate(sorted(stored.events, key=lambda e: e.seq), start=1):
             step = steps.get(event.seq)
-            palliative = step is not None and (step.therapy_intent == SALVAGE_INTENT
+            # a line given as salvage, an operation in salvage: palliative intent; else curative
+            palliative = step is not None and (str(step.therapy_intent) == "salvage"
                                                or (event.type.value == "surgery"
                                                    and step.from_phase is Phase.SALVAGE))
             entries.append(Entry(order, event.to_dict(), "palliative" if palliative else "curative"))
         return JourneyRecord(
             key=self.key(stored.row.ref), profile=profile_to_dict(stored.profile), entries=entries,
-            as_of=day, line_running=outcome.journey.course.therapy is not None,
+            as_of=day, line_running=outcome.journey.course.on_therapy,
             closed=outcome.phase is Phase.CLOSED,
-            reminders=self._open_reminders(repo, stored.row.id or 0, outcome))
+            reminders=self._open_reminders(repo, stored.row.id or 0, outcome, order_of))
 
-    def _open_reminders(self, repo: Any, patient_id: int, outcome: JourneyOutcome) -> list[OpenReminder]:
-        rows = {(r.kind, r.anchor_on): r for r in repo.reminder_rows(patient_id)}
+    def _open_reminders(self, repo: Any, patient_id: int, outcome: JourneyOutcome,
+                        order_of: dict[int, int]) -> list[OpenReminder]:
+        rows = {_identity(r): r for r in repo.reminder_rows(patient_id)}
         actions: dict[tuple[int, str], ReminderActionRow] = {}
         ids = [r.id for r in rows.values() if r.snoozed_until or r.dismissed_on]
         if ids:
@@ -167,12 +170,16 @@ class FhirExchange:
         for reminder, status in outcome.reminders_with_status():
             if status not in OPEN_STATUSES:
                 continue
-            row: ReminderRow | None = rows.get((reminder.kind.value, reminder.anchor_on))
+            row: ReminderRow | None = rows.get(_identity(reminder))
+            # issue 12: a reminder is named by the entry that opened it, and a hold moves its due date
+            opener = getattr(reminder, "opened_by", None)
+            due = reminder.due_on_at(outcome.as_of) if hasattr(reminder, "due_on_at") else reminder.due_on
             snooze = actions.get((row.id or 0, "snooze")) if row else None
             dismissal = actions.get((row.id or 0, "dismiss")) if row else None
             out.append(OpenReminder(
                 kind=reminder.kind.value, meaning=REMINDER_MEANING.get(reminder.kind, reminder.kind.value),
-                anchor_on=reminder.anchor_on, due_on=reminder.due_on, status=status.value,
+                anchor_on=reminder.anchor_on, due_on=due, status=status.value,
+                opened_by=order_of.get(opener) if opener is not None else None,
                 snoozed_until=row.snoozed_until if row else None,
                 snooze_reason=snooze.reason if snooze else None, snooze_text=snooze.text if snooze else None,
                 dismissed_on=row.dismissed_on if row else None,
@@ -233,6 +240,13 @@ class FhirExchange:
                 out.append(f"entry {order} of the log: recorded {_entry(log[order - 1])}, in the input "
                            f"{_entry(event.to_dict())}")
         return out
+
+
+def _identity(reminder: Any) -> tuple[str, Any]:
+    """What names a reminder: its kind and the entry that opened it (contract §7.1, issue 12), or
+    its kind and anchor day before that."""
+    kind = reminder.kind if isinstance(reminder.kind, str) else reminder.kind.value
+    return (kind, getattr(reminder, "opened_by", reminder.anchor_on))
 
 
 # -- reading files --------------------------------------------------------------------------------
