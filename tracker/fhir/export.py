@@ -510,8 +510,9 @@ def _liver_concept() -> dict[str, Any]:
 
 
 def _value_type(value: Any) -> str:
+    """An entry's field: a flag, a number (the stage) or one of the vocabulary's codes."""
     if isinstance(value, bool):
         return "Boolean"
     if isinstance(value, int):
         return "Integer"
-    return "String"
+    return "Code"
