@@ -92,7 +92,7 @@ def demo_record(seed: int, index: int) -> tuple[JourneyRecord, Any]:
 @pytest.mark.parametrize("seed", [1, 7])
 def test_the_demo_cohort_exports_valid_r4_that_passes_its_profile_checks_with_codes_from_the_tables(seed):
     kinds: set[str] = set()
-    for index in range(40):
+    for index in range(25):
         rec, _ = demo_record(seed, index)
         bundle = bundle_of(rec)
         assert profile_problems(bundle) == []
@@ -102,7 +102,7 @@ def test_the_demo_cohort_exports_valid_r4_that_passes_its_profile_checks_with_co
             "EpisodeOfCare"} <= kinds
 
 
-@pytest.mark.parametrize("seed", [2, 3, 11])
+@pytest.mark.parametrize("seed", [3, 11])
 def test_generated_journeys_read_back_as_the_same_profile_and_entries_in_the_same_order(seed):
     for index in range(40):
         rec, sc = demo_record(seed, index)
@@ -146,7 +146,7 @@ def profiles(draw: Any) -> dict[str, Any]:
     return out
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(profile=profiles())
 def test_any_valid_profile_reads_back_exactly(profile):
     rec = JourneyRecord(KEY, profile_to_dict(read_profile(profile)), [], AS_OF)
@@ -386,3 +386,46 @@ def test_a_reminder_named_by_the_entry_that_opened_it_is_a_task_about_that_entry
     tasks = of_type(journey_resources(record(patient(), entries, reminders=reminders)), "Task")
     assert [t["id"] for t in tasks] == [f"{KEY}-task-reassessment-due-2", f"{KEY}-task-reassessment-due-3"]
     assert [t["focus"]["reference"] for t in tasks] == [f"Observation/{KEY}-entry-{n}" for n in (2, 3)]
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8)
+    | st.sampled_from(["Patient", "Bundle", "Condition", "Observation", "2025-01-01", "Patient/x"]),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.sampled_from(["resourceType", "id", "entry", "resource", "subject", "reference", "code",
+                         "identifier", "value", "system", "extension", "url", "coding"]), inner, max_size=5),
+    max_leaves=30)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(documents=st.lists(json_values, max_size=4))
+def test_reading_any_json_never_raises_and_accounts_for_every_item(documents):
+    result = read_resources(documents)
+    for one in result.patients:
+        assert (one.refused is None) != (one.scenario is None)
+
+
+@pytest.fixture(scope="module")
+def rich_bundle() -> dict[str, Any]:
+    entries = [*HELD_LINE, entry("2025-04-20", "systemic_stopped", reason="surgery"),
+               entry("2025-05-10", "surgery", procedure="simultaneous_resection", margin="R1"),
+               entry("2025-06-01", "radiotherapy", target="pelvis", status="started"),
+               entry("2025-08-01", "recurrence", site="both"), entry("2025-09-01", "lost_to_follow_up")]
+    profile = patient(prior_oxaliplatin={"last_dose_on": "2024-06-01", "relapsed_on": "2024-11-01"},
+                      primary={"symptoms": ["bleeding"], "t_stage": "T3"})
+    return bundle_of(record(profile, entries, reminders=REMINDERS))
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_a_bundle_with_any_elements_taken_away_is_read_without_an_error(rich_bundle, data):
+    """Whatever another system leaves out, the reader lists or refuses; it never fails."""
+    bundle = copy.deepcopy(rich_bundle)
+    for _ in range(data.draw(st.integers(1, 6))):
+        resource = data.draw(st.sampled_from(bundle["entry"]))["resource"]
+        keys = [k for k in resource if k != "resourceType"]
+        if keys:
+            del resource[data.draw(st.sampled_from(keys))]
+    result = read_resources([bundle])
+    for one in result.patients:
+        assert (one.refused is None) != (one.scenario is None)

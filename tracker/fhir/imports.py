@@ -78,12 +78,19 @@ class ReadResult:
     unmapped: list[Unmapped]
 
 
-def flatten(documents: Iterable[Any]) -> list[Any]:
-    """Resources of the input: Bundles opened (their entries, recursively), everything else kept."""
+#: Bundles inside Bundles are opened this deep, no deeper
+MAX_BUNDLE_DEPTH = 4
+
+
+def flatten(documents: Iterable[Any], depth: int = 0) -> list[Any]:
+    """Resources of the input: Bundles opened (their entries, a few levels deep), everything else
+    kept as it is (what is not a resource is listed as such later)."""
     out: list[Any] = []
     for doc in documents:
-        if isinstance(doc, Mapping) and doc.get("resourceType") == "Bundle":
-            out += flatten(e.get("resource") for e in doc.get("entry") or [] if isinstance(e, Mapping))
+        bundle = isinstance(doc, Mapping) and doc.get("resourceType") == "Bundle"
+        entries = doc.get("entry") if bundle else None
+        if isinstance(entries, list) and depth < MAX_BUNDLE_DEPTH:
+            out += flatten((e.get("resource") for e in entries if isinstance(e, Mapping)), depth + 1)
         else:
             out.append(doc)
     return out
