@@ -42,7 +42,7 @@ def test_a_cohort_exported_then_imported_into_an_empty_database_exports_the_same
         report = exchange(target).import_documents([first], actor="test")
         (imported,) = report.patients
         assert imported.status == "imported", imported.message
-        assert imported.refused_entries == [] and imported.unmapped == [] and report.unmapped == []
+        assert imported.refused_entries == [] and imported.read.unmapped == [] and report.unmapped == []
         second = exchange(target).patient_bundle(synthetic.ref)
         assert without_volatile(second) == without_volatile(first), synthetic.branch
         assert second == first  # ids are the keyed pseudonym's: the same site key gives the same ids

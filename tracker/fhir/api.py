@@ -53,11 +53,11 @@ class FhirImportOut(BaseModel):
 
 def _patient_out(p: PatientOutcome) -> FhirPatientOut:
     report = p.report
-    return FhirPatientOut(resource=p.resource, ref=p.ref, status=p.status, message=p.message,
+    return FhirPatientOut(resource=p.read.resource, ref=p.read.ref, status=p.status, message=p.message,
                           added=report.added if report else 0,
                           already_recorded=report.already_recorded if report else 0,
-                          refused_entries=p.refused_entries, not_imported=[u.sentence() for u in p.unmapped],
-                          derived=len(p.derived))
+                          refused_entries=p.refused_entries,
+                          not_imported=[u.sentence() for u in p.read.unmapped], derived=len(p.read.derived))
 
 
 @router.get("/patients/{ref}/fhir", response_class=JSONResponse, responses={
@@ -87,7 +87,7 @@ def import_fhir(desk: DeskDep, body: Annotated[dict[str, Any], Body(
     report = FhirExchange(desk.tracker).import_documents([body], actor=f"web:{desk.account.name}",
                                                          source="fhir:api")
     for p in report.imported:
-        desk.users.log(desk.account.name, "write", p.ref, "fhir import")
+        desk.users.log(desk.account.name, "write", p.read.ref, "fhir import")
     report.raise_if_nothing_recorded()
     return FhirImportOut(patients=[_patient_out(p) for p in report.patients],
                          not_imported=[u.sentence() for u in report.unmapped])

@@ -25,6 +25,7 @@ from journey.reminders import OPEN_STATUSES, REMINDER_MEANING
 from journey.scenario import read_scenario
 from tracker.fhir.export import Entry, JourneyRecord, OpenReminder, journey_resources, patient_bundle
 from tracker.fhir.imports import PatientImport, Unmapped, read_resources
+from tracker.files import read_text
 from tracker.services import ImportReport, Tracker
 from tracker.users import pseudonym
 
@@ -47,17 +48,15 @@ class FhirContradicts(Conflict):
 
 @dataclass
 class PatientOutcome:
-    """What became of one Patient of the input."""
+    """What became of one Patient of the input (``read``: how it was read, with what was not
+    mapped)."""
 
-    resource: str
-    ref: str | None
-    status: str  # imported | refused | contradicts
-    message: str
+    read: PatientImport
+    status: str = "refused"  # imported | refused | contradicts
+    message: str = ""
     report: ImportReport | None = None
     #: entries the pathway refused, each named by the resource it came from
     refused_entries: list[str] = field(default_factory=list)
-    unmapped: list[Unmapped] = field(default_factory=list)
-    derived: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -196,7 +195,7 @@ class FhirExchange:
         return FhirImportReport(outcomes, read.unmapped)
 
     def _import_patient(self, p: PatientImport, actor: str, source: str) -> PatientOutcome:
-        outcome = PatientOutcome(p.resource, p.ref, "refused", "", unmapped=p.unmapped, derived=p.derived)
+        outcome = PatientOutcome(p)
         if p.refused or p.scenario is None:
             outcome.message = p.refused or f"{p.resource} could not be read."
             return outcome
@@ -273,16 +272,7 @@ def documents_of_text(text: str, name: str, ndjson: bool) -> list[Any]:
 
 
 def _read_file(path: Path) -> list[Any]:
-    if not path.is_file():
-        raise InvalidScenario(f"There is no file {path}.")
-    size = path.stat().st_size
-    if size > MAX_FHIR_FILE_BYTES:
-        raise InvalidScenario(f"{path.name} is {size // (1024 * 1024)} MB; a FHIR file is at most "
-                              f"{MAX_FHIR_FILE_BYTES // (1024 * 1024)} MB. Split it.")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InvalidScenario(f"{path.name} is not a UTF-8 text file.") from None
+    text = read_text(path, MAX_FHIR_FILE_BYTES, "a FHIR file")
     return documents_of_text(text, path.name, path.suffix.lower() == ".ndjson")
 
 
@@ -322,12 +312,12 @@ def summary_lines(report: FhirImportReport) -> list[str]:
     """The import report in sentences, for the command line."""
     lines: list[str] = []
     for p in report.patients:
-        lines.append(p.message if p.status != "imported" else f"{p.resource}: {p.message}")
+        lines.append(p.message if p.status != "imported" else f"{p.read.resource}: {p.message}")
         lines += [f"   refused: {line}" for line in p.refused_entries]
-        lines += [f"   not imported: {u.sentence()}" for u in p.unmapped]
-        if p.derived:
-            lines.append(f"   {len(p.derived)} reminder(s) as Task read, not imported: the tracker derives "
-                         f"reminders from the entries")
+        lines += [f"   not imported: {u.sentence()}" for u in p.read.unmapped]
+        if p.read.derived:
+            lines.append(f"   {len(p.read.derived)} reminder(s) as Task read, not imported: the tracker "
+                         f"derives reminders from the entries")
     lines += [f"not imported: {u.sentence()}" for u in report.unmapped]
     return lines
 
