@@ -4,6 +4,7 @@ local code system and extension the export uses."""
 from __future__ import annotations
 
 import json
+import re
 
 from tests.conftest import ROOT
 from tracker.fhir import codes as c
@@ -22,3 +23,20 @@ def test_the_fhir_doc_names_every_local_code_system_and_extension():
     local_extensions = [url.rsplit("/", 1)[-1] for url in c.EXT.values() if url.startswith(c.LOCAL_SD)]
     missing = [name for name in local_systems + local_extensions if f"`{name}`" not in DOC]
     assert missing == []
+
+
+def _without_concept_text(value):
+    if isinstance(value, dict):
+        return {k: _without_concept_text(v) for k, v in value.items()
+                if not (k == "text" and "coding" in value)}
+    if isinstance(value, list):
+        return [_without_concept_text(v) for v in value]
+    return value
+
+
+def test_the_docs_excerpts_are_the_example_bundles_resources():
+    resources = {e["resource"]["id"]: e["resource"] for e in json.loads(EXAMPLE_BUNDLE.read_text())["entry"]}
+    excerpts = [json.loads(block) for block in re.findall(r"```json\n(.*?)```", DOC, re.S)]
+    assert len(excerpts) == 2
+    for excerpt in excerpts:
+        assert _without_concept_text(excerpt) == _without_concept_text(resources[excerpt["id"]])
