@@ -16,7 +16,7 @@ from journey.scenario import read_scenario
 from tests.conftest import patient
 from tracker.demo import generate_one
 from tracker.fhir import codes as c
-from tracker.fhir.conformance import profile_problems, terminology_problems
+from tracker.fhir.conformance import extension_problems, profile_problems, terminology_problems
 from tracker.fhir.export import Entry, JourneyRecord, OpenReminder, journey_resources, patient_bundle
 from tracker.fhir.imports import read_resources
 
@@ -148,9 +148,11 @@ def profiles(draw: Any) -> dict[str, Any]:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(profile=profiles())
-def test_any_valid_profile_reads_back_exactly(profile):
+def test_any_valid_profile_passes_the_profile_checks_and_reads_back_exactly(profile):
     rec = JourneyRecord(KEY, profile_to_dict(read_profile(profile)), [], AS_OF)
-    scenario, _ = read_back(bundle_of(rec))
+    bundle = bundle_of(rec)
+    assert profile_problems(bundle) == [] and terminology_problems(bundle) == []
+    scenario, _ = read_back(bundle)
     assert profile_to_dict(read_profile(scenario["patient"])) == rec.profile
 
 
@@ -429,3 +431,10 @@ def test_a_bundle_with_any_elements_taken_away_is_read_without_an_error(rich_bun
     result = read_resources([bundle])
     for one in result.patients:
         assert (one.refused is None) != (one.scenario is None)
+
+
+def test_an_extension_without_a_value_is_a_profile_problem():
+    empty = {"resourceType": "Patient", "extension": [{"url": "https://x.example/e"}],
+             "name": [{"extension": [{"url": "u", "valueCode": "masked", "extension": [{"url": "v"}]}]}]}
+    assert [p.split(" at ")[0] for p in extension_problems(empty)] == [
+        "ext-1: the extension https://x.example/e", "ext-1: the extension u", "ext-1: the extension v"]

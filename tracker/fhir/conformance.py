@@ -166,10 +166,27 @@ PROFILE_CHECKS: dict[str, list[Callable[[Resource], list[str]]]] = {
 }
 
 
+def extension_problems(value: Any, where: str = "") -> list[str]:
+    """FHIR's ext-1 everywhere in a resource: an extension has a value or extensions, not both."""
+    out: list[str] = []
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if key in ("extension", "modifierExtension") and isinstance(item, list):
+                for ext in (e for e in item if isinstance(e, Mapping)):
+                    if bool(_choice(ext, "value")) == bool(ext.get("extension")):
+                        out.append(f"ext-1: the extension {ext.get('url')} at {where or 'the resource'} "
+                                   f"needs a value or extensions, not both")
+            out += extension_problems(item, f"{where}.{key}" if where else key)
+    elif isinstance(value, list):
+        for item in value:
+            out += extension_problems(item, where)
+    return out
+
+
 def profile_problems(resource: Resource) -> list[str]:
     """What keeps ``resource`` from being an instance of the profiles it claims (the ones this
-    module knows); empty when it is."""
-    out = []
+    module knows), and any extension without a value (ext-1); empty when it is."""
+    out = extension_problems(resource) if resource.get("resourceType") != "Bundle" else []
     for profile in (resource.get("meta") or {}).get("profile") or []:
         for check in PROFILE_CHECKS.get(profile, []):
             out += [f"{profile.rsplit('/', 1)[-1]}: {problem}" for problem in check(resource)]

@@ -272,8 +272,10 @@ class _Writer:
                 "resourceType": "MedicationRequest", "id": self.id("prior-oxaliplatin"),
                 "meta": {"profile": [c.PROFILE["medication"]]},
                 "extension": [extension(c.EXT["intent"], "CodeableConcept", concept(c.CURATIVE)),
-                              complex_extension(c.EXT["prior_oxaliplatin"],
-                                                [("lastDose", "Date", last), ("relapse", "Date", relapse)])],
+                              complex_extension(c.EXT["prior_oxaliplatin"], [
+                                  ("lastDose", "Date", last), ("relapse", "Date", relapse),
+                                  # an extension holds a value: given, with neither date known
+                                  ("given", "Boolean", True if last is None and relapse is None else None)])],
                 "status": "completed", "intent": "plan",
                 "medicationCodeableConcept": concept(c.OXALIPLATIN,
                                                      text="Adjuvant oxaliplatin for the primary"),
