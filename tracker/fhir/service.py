@@ -70,11 +70,11 @@ class FhirImportReport:
 
     def raise_if_nothing_recorded(self) -> None:
         """When no patient of the input could be imported: the one error, in words."""
-        if self.imported or not (self.patients or self.unmapped):
+        if self.imported:
             return
         if not self.patients:
-            raise FhirRefused("The input holds no Patient resource; nothing was recorded. " + " ".join(
-                u.sentence() + "." for u in self.unmapped[:20]))
+            raise FhirRefused(" ".join(["The input holds no Patient resource; nothing was recorded."]
+                                       + [u.sentence() + "." for u in self.unmapped[:20]]))
         lines = " ".join(p.message for p in self.patients)
         if all(p.status == "contradicts" for p in self.patients):
             raise FhirContradicts(lines)
