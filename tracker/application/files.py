@@ -61,17 +61,22 @@ def _load_yaml(text: str) -> Any:
         loader.dispose()
 
 
-def load_document(path: Path) -> Any:
+def read_text(path: Path, max_bytes: int = MAX_FILE_BYTES, what: str = "a scenario file") -> str:
+    """The text of a UTF-8 file; refused in words when it is missing, too big or not text."""
     if not path.is_file():
         raise InvalidScenario(f"There is no file {path}.")
     size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise InvalidScenario(f"{path.name} is {size // 1024} KB; a scenario file is at most "
-                              f"{MAX_FILE_BYTES // 1024 // 1024} MB.")
+    if size > max_bytes:
+        raise InvalidScenario(f"{path.name} is {size // 1024} KB; {what} is at most "
+                              f"{max_bytes // 1024 // 1024} MB.")
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise InvalidScenario(f"{path.name} is not a UTF-8 text file.") from None
+
+
+def load_document(path: Path) -> Any:
+    text = read_text(path)
     try:
         if path.suffix.lower() == ".json":
             return json.loads(text)

@@ -1,0 +1,183 @@
+"""FHIR export and import through the services, on real SQLite databases: the round trip over
+the demo cohort, idempotence, contradictions, whole refusals, reminders as Tasks."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from journey.errors import NotFound
+from tests.conftest import PERIOP_START, ev, scenario
+from tests.fhir.conftest import TODAY, exchange, load, replay_of, without_volatile
+from tracker.demo import generate_cohort, import_cohort
+from tracker.fhir import codes as c
+from tracker.fhir.imports import NOT_OURS
+from tracker.fhir.service import FhirContradicts, FhirRefused, load_documents
+from tracker.reminder_actions import dismiss, snooze
+
+
+def resources_of(bundle: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == kind]
+
+
+def state_of(tracker: Any, ref: str) -> tuple[Any, ...]:
+    view = tracker.patient_view(ref, TODAY)
+    return (view.row.version, view.row.phase, len(view.event_rows),
+            [(r.kind, r.anchor_on, r.due_on, r.resolved_on, r.cancelled_on) for r in view.reminder_rows])
+
+
+@pytest.mark.parametrize("seed", [1, 5])
+def test_a_cohort_exported_then_imported_into_an_empty_database_exports_the_same_and_replays_the_same(
+        two_trackers, seed):
+    source, target = two_trackers
+    cohort = list(generate_cohort(30, seed, TODAY))
+    import_cohort(source, cohort)
+    for synthetic in cohort:
+        first = exchange(source).patient_bundle(synthetic.ref)
+        report = exchange(target).import_documents([first], actor="test")
+        (imported,) = report.patients
+        assert imported.status == "imported", imported.message
+        assert imported.refused_entries == [] and imported.read.unmapped == [] and report.unmapped == []
+        second = exchange(target).patient_bundle(synthetic.ref)
+        assert without_volatile(second) == without_volatile(first), synthetic.branch
+        assert second == first  # ids are the keyed pseudonym's: the same site key gives the same ids
+        assert replay_of(target, synthetic.ref) == replay_of(source, synthetic.ref)
+
+
+def test_the_cohort_as_bulk_ndjson_round_trips_file_for_file(two_trackers, tmp_path: Path):
+    source, target = two_trackers
+    cohort = list(generate_cohort(25, 3, TODAY))
+    import_cohort(source, cohort)
+    seen: list[int] = []
+    counts = exchange(source).export_ndjson(tmp_path / "out", advance=seen.append)
+    assert sum(seen) == 25 and counts["Patient"] == 25
+    files = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert files == [f"{kind}.ndjson" for kind in counts]
+    for name in files:
+        for line in (tmp_path / "out" / name).read_text().splitlines():
+            assert json.loads(line)["resourceType"] == name.removesuffix(".ndjson")
+    report = exchange(target).import_documents(load_documents(tmp_path / "out"), actor="test")
+    assert [p.status for p in report.patients] == ["imported"] * 25
+    exchange(target).export_ndjson(tmp_path / "again")
+    for name in files:
+        assert (tmp_path / "again" / name).read_text() == (tmp_path / "out" / name).read_text(), name
+    for synthetic in cohort:
+        assert replay_of(target, synthetic.ref) == replay_of(source, synthetic.ref)
+
+
+def test_importing_the_same_bundle_twice_changes_nothing(two_trackers):
+    source, target = two_trackers
+    (ref,) = load(source, [scenario(*PERIOP_START, ev("reassessment", "2025-03-05", response="PR",
+                                                       resectable=True, note="liver MRI"))])
+    bundle = exchange(source).patient_bundle(ref)
+    exchange(target).import_documents([bundle], actor="test")
+    before = state_of(target, ref)
+    again = exchange(target).import_documents([copy.deepcopy(bundle)], actor="test")
+    assert again.patients[0].message == (f"{ref}: already registered, 0 event(s) added, 3 already recorded "
+                                         f"(left as they were).")
+    assert state_of(target, ref) == before
+
+
+def test_data_contradicting_the_record_is_refused_with_both_values_and_nothing_changes(two_trackers):
+    source, target = two_trackers
+    (ref,) = load(source, [scenario(*PERIOP_START, ev("reassessment", "2025-03-05", response="PR",
+                                                       resectable=True))])
+    bundle = exchange(source).patient_bundle(ref)
+    exchange(target).import_documents([bundle], actor="test")
+    before = state_of(target, ref)
+    changed = copy.deepcopy(bundle)
+    for r in (e["resource"] for e in changed["entry"]):
+        if r["id"].endswith("-ecog"):
+            r["valueInteger"] = 3
+        if r["id"].endswith("-entry-3"):
+            r["component"][0]["valueCodeableConcept"] = {"coding": [c.RECIST["SD"].coding()]}
+    report = exchange(target).import_documents([changed], actor="test")
+    (outcome,) = report.patients
+    assert outcome.status == "contradicts"
+    assert "ecog: recorded 1, in the input 3" in outcome.message
+    assert ("entry 3 of the log: recorded reassessment of 2025-03-05 (response PR, resectable True), in the "
+            "input reassessment of 2025-03-05 (response SD, resectable True)") in outcome.message
+    with pytest.raises(FhirContradicts):
+        report.raise_if_nothing_recorded()
+    assert state_of(target, ref) == before
+
+
+def breast_cancer(bundle: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(bundle)
+    for r in resources_of(out, "Condition"):
+        if r["id"].endswith("-primary"):
+            r["code"] = {"coding": [{"system": c.ICD10CM, "code": "C50.912", "display":
+                                     "Malignant neoplasm of unspecified site of left female breast"}]}
+            r.pop("bodySite")
+    return out
+
+
+def test_a_patient_who_is_not_a_colorectal_cancer_is_refused_whole_and_a_second_in_the_same_file_is_recorded(
+        two_trackers, tmp_path: Path):
+    source, target = two_trackers
+    refs = load(source, [scenario(*PERIOP_START, ref="P-BREAST"), scenario(*PERIOP_START, ref="P-COLON")])
+    breast = breast_cancer(exchange(source).patient_bundle(refs[0]))
+    colon = exchange(source).patient_bundle(refs[1])
+    lines = [json.dumps(e["resource"]) for b in (breast, colon) for e in b["entry"]]
+    (tmp_path / "both.ndjson").write_text("\n".join(lines) + "\n")
+    report = exchange(target).import_documents(load_documents(tmp_path / "both.ndjson"), actor="test")
+    assert [p.status for p in report.patients] == ["refused", "imported"]
+    assert report.patients[0].message.endswith(f"is a breast cancer: {NOT_OURS}.")
+    with pytest.raises(NotFound):
+        target.patient_view("P-BREAST")
+    assert state_of(target, "P-COLON")[2] == 2
+    only_breast = exchange(target).import_documents([breast], actor="test")
+    with pytest.raises(FhirRefused, match=f"is a breast cancer: {NOT_OURS}"):
+        only_breast.raise_if_nothing_recorded()
+
+
+def test_an_entry_the_pathway_refuses_is_listed_with_the_resource_it_came_from(two_trackers):
+    source, target = two_trackers
+    (ref,) = load(source, [scenario(*PERIOP_START)])
+    bundle = exchange(source).patient_bundle(ref)
+    for r in resources_of(bundle, "MedicationRequest"):
+        r["authoredOn"] = "2023-05-01"  # before the primary was diagnosed (2024-01-10)
+    report = exchange(target).import_documents([bundle], actor="test")
+    (outcome,) = report.patients
+    assert outcome.status == "imported" and outcome.report.added == 1
+    (line,) = outcome.refused_entries
+    assert line.startswith(f"MedicationRequest/{exchange(source).key(ref)}-entry-2 (systemic_started): ")
+    assert "before the primary tumour was diagnosed" in line
+
+
+def test_a_navigators_reassessment_appears_as_a_cancer_disease_status_in_the_bundle(tracker):
+    load(tracker, [scenario(*PERIOP_START)])
+    tracker.record_event("T-0001", {"date": "2025-03-05", "type": "reassessment", "response": "SD",
+                                    "resectable": False}, actor="web:navigator1")
+    statuses = [r for r in resources_of(exchange(tracker).patient_bundle("T-0001"), "Observation")
+                if c.PROFILE["disease_status"] in r["meta"]["profile"]]
+    (status,) = statuses
+    assert status["code"]["coding"][0]["code"] == "97509-4"
+    assert status["code"]["coding"][0]["system"] == "http://loinc.org"
+    assert status["effectiveDateTime"] == "2025-03-05"
+    assert status["valueCodeableConcept"]["coding"][0] == c.STABLE.coding()
+
+
+def test_open_reminders_are_tasks_and_a_snooze_or_dismissal_gives_their_status_and_reason(make_tracker):
+    tracker = make_tracker(date(2025, 4, 20))
+    load(tracker, [scenario(*PERIOP_START, ref="P-SNOOZE"), scenario(*PERIOP_START, ref="P-DISMISS")])
+    due = {item.ref: item for item in tracker.worklist()}
+    snooze(tracker, due["P-SNOOZE"].reminder_id, date(2025, 5, 2), "awaiting_scan", "test", text="MRI 1 May")
+    dismiss(tracker, due["P-DISMISS"].reminder_id, "mdt_decision", "test", text="discussed")
+    (snoozed,) = resources_of(exchange(tracker).patient_bundle("P-SNOOZE"), "Task")
+    assert snoozed["status"] == "on-hold"
+    assert snoozed["businessStatus"]["coding"][0]["code"] == "overdue"
+    assert snoozed["restriction"]["period"]["end"] == "2025-03-10"
+    assert snoozed["statusReason"] == {"coding": [c.SNOOZE_REASONS["awaiting_scan"].coding()],
+                                       "text": "MRI 1 May"}
+    assert snoozed["extension"][0]["valueDate"] == "2025-05-02"
+    (dismissed,) = resources_of(exchange(tracker).patient_bundle("P-DISMISS"), "Task")
+    assert dismissed["status"] == "cancelled"
+    assert dismissed["statusReason"]["coding"][0]["code"] == "mdt_decision"
+    (hidden,) = resources_of(exchange(tracker).patient_bundle("P-SNOOZE", pseudonymous=True), "Task")
+    assert hidden["statusReason"]["text"] == "Awaiting a scan"  # the code's words, not the nurse's
