@@ -15,9 +15,8 @@ import pytest
 from journey.scenario import read_scenario
 from tests.api.conftest import client, seeded, template  # noqa: F401  (the API tests' fixtures)
 from tests.conftest import ROOT
+from tracker.application import replay_document
 from tracker.fhir.ig import Package
-from tracker.fhir.service import FhirExchange
-from tracker.services import replay_document
 
 MCODE_PACKAGE = Path(os.environ.get("JOURNEY_MCODE_PACKAGE")
                      or ROOT / "var" / "fhir-packages" / "hl7.fhir.us.mcode-4.0.0" / "package")
@@ -33,10 +32,6 @@ def mcode() -> Package:
             pytest.fail(message)
         pytest.skip(message)
     return Package.load(MCODE_PACKAGE)
-
-
-def exchange(tracker: Any) -> FhirExchange:
-    return FhirExchange(tracker)
 
 
 def load(tracker: Any, scenarios: Iterable[dict[str, Any]]) -> list[str]:

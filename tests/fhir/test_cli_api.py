@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from tests.api.seed import Seeded
+from tracker.application import pseudonym
 from tracker.cli import app
 from tracker.fhir import codes as c
-from tracker.users import pseudonym
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def test_the_cli_exports_a_bundle_and_the_cohort_and_imports_both_into_another_d
     bulk = run("fhir", "export", "--all", "--out", str(database / "bulk"))
     assert bulk.exit_code == 0, bulk.stdout
     n = len(list(EXAMPLES.glob("*.yaml")))
-    assert f"{n}/{n}" in bulk.stdout and f"{n} Patient" in flat(bulk.stdout)
+    assert f"{n} Patient" in flat(bulk.stdout)
     assert (database / "bulk" / "Patient.ndjson").read_text().count("\n") == n
 
     monkeypatch.setenv("JOURNEY_DATABASE_URL", f"sqlite:///{database / 'other.sqlite'}")

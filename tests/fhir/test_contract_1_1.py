@@ -1,11 +1,7 @@
-"""Contract 1.1 (§7) through the FHIR round trip: holds and resumptions, two-stage surgery and
-portal vein embolisation, R2 margins, leaving and coming back, and the reminders they open.
-
-The mapping of this vocabulary is tested on plain values in test_mapping.py (it passes today).
-These tests go through the Tracker, whose domain learns the vocabulary in issue 12: until then
-its reader refuses these entries, so they are marked xfail (not strict); un-mark them when the
-domain lands.
-"""
+"""Contract 1.1 (§7) through the FHIR round trip and the Tracker: holds and resumptions, two-stage
+surgery and portal vein embolisation, R2 margins, leaving and coming back, and the reminders they
+open (hold_review, second_stage_due, mdt_after_r2) as Tasks named by the entry that opened them.
+The mapping of this vocabulary is also tested on plain values in test_mapping.py."""
 
 from __future__ import annotations
 
@@ -16,9 +12,7 @@ import pytest
 
 from journey.scenario import read_scenario
 from tests.conftest import ev, scenario
-from tests.fhir.conftest import exchange, replay_of
-
-NEEDS_ISSUE_12 = pytest.mark.xfail(reason="needs issue 12 vocabulary", strict=False)
+from tests.fhir.conftest import replay_of
 
 COURSES: dict[str, list[dict[str, Any]]] = {
     "held, resumed on another regimen, stopped for surgery": [
@@ -52,36 +46,33 @@ def recorded(tracker: Any, events: list[dict[str, Any]], ref: str = "T-0001") ->
     return report.ref
 
 
-@pytest.mark.parametrize("course", [
-    pytest.param(name, marks=[] if name.startswith("an R2") else [NEEDS_ISSUE_12]) for name in COURSES])
+@pytest.mark.parametrize("course", list(COURSES))
 def test_a_contract_1_1_course_round_trips_through_an_empty_database(two_trackers, course):
     source, target = two_trackers
     ref = recorded(source, COURSES[course])
-    first = exchange(source).patient_bundle(ref)
-    (outcome,) = exchange(target).import_documents([first], actor="test").patients
+    first = source.fhir_bundle(ref)
+    (outcome,) = target.import_fhir([first], actor="test").patients
     assert outcome.status == "imported" and outcome.refused_entries == [], outcome.message
-    assert exchange(target).patient_bundle(ref) == first
+    assert target.fhir_bundle(ref) == first
     assert replay_of(target, ref) == replay_of(source, ref)
 
 
 def tasks_of(tracker: Any, ref: str) -> dict[str, dict[str, Any]]:
-    bundle = exchange(tracker).patient_bundle(ref)
+    bundle = tracker.fhir_bundle(ref)
     return {e["resource"]["code"]["coding"][0]["code"]: e["resource"] for e in bundle["entry"]
             if e["resource"]["resourceType"] == "Task"}
 
 
-@NEEDS_ISSUE_12
 def test_a_held_line_is_on_hold_and_its_hold_review_is_a_task_due_42_days_after_the_pause(tracker):
     ref = recorded(tracker, [ev("mdt_review", "2025-11-01", resectable=True, plan="perioperative"),
                              ev("systemic_started", "2025-11-10", regimen="FOLFOX"),
                              ev("systemic_paused", "2025-12-20", reason="toxicity")])
-    bundle = exchange(tracker).patient_bundle(ref)
+    bundle = tracker.fhir_bundle(ref)
     (line,) = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "MedicationRequest"]
     assert line["status"] == "on-hold"
     assert tasks_of(tracker, ref)["hold_review"]["restriction"]["period"]["end"] == "2026-01-31"
 
 
-@NEEDS_ISSUE_12
 def test_second_stage_due_and_mdt_after_r2_are_tasks(tracker):
     staged = recorded(tracker, [
         ev("mdt_review", "2025-10-01", resectable=True, plan="liver_first"),

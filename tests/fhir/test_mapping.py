@@ -249,12 +249,12 @@ def test_death_is_the_patients_deceased_date_and_closes_the_episode_of_care():
 # -- what the patient and the auditor see -------------------------------------------------------
 
 REMINDERS = [
-    OpenReminder("reassessment_due", "2-monthly resectability reassessment (seed:13)", date(2025, 10, 1),
+    OpenReminder("reassessment_due", 4, "2-monthly resectability reassessment (seed:13)", date(2025, 10, 1),
                  date(2025, 12, 1), "overdue"),
-    OpenReminder("total_chemo_check", "6 months", date(2025, 9, 1), date(2026, 2, 1), "scheduled",
+    OpenReminder("total_chemo_check", 3, "6 months", date(2025, 9, 1), date(2026, 2, 1), "scheduled",
                  snoozed_until=date(2026, 2, 10), snooze_reason="awaiting_scan",
                  snooze_text="CT booked 9 Feb"),
-    OpenReminder("recurrence_mdt", "MDT after recurrence", date(2025, 11, 1), date(2025, 12, 1), "overdue",
+    OpenReminder("recurrence_mdt", 5, "MDT after recurrence", date(2025, 11, 1), date(2025, 12, 1), "overdue",
                  dismissed_on=date(2026, 1, 2), dismiss_reason="mdt_decision", dismiss_text="seen in clinic"),
 ]
 
@@ -383,8 +383,8 @@ def test_a_reminder_named_by_the_entry_that_opened_it_is_a_task_about_that_entry
     entries = [entry("2025-01-10", "systemic_started", regimen="FOLFOX"),
                entry("2025-03-10", "reassessment", response="SD", resectable=False),
                entry("2025-03-10", "reassessment", response="SD", resectable=False)]
-    reminders = [OpenReminder("reassessment_due", "m", date(2025, 3, 10), date(2025, 5, 10), "overdue",
-                              opened_by=n) for n in (2, 3)]
+    reminders = [OpenReminder("reassessment_due", n, "m", date(2025, 3, 10), date(2025, 5, 10), "overdue")
+                 for n in (2, 3)]
     tasks = of_type(journey_resources(record(patient(), entries, reminders=reminders)), "Task")
     assert [t["id"] for t in tasks] == [f"{KEY}-task-reassessment-due-2", f"{KEY}-task-reassessment-due-3"]
     assert [t["focus"]["reference"] for t in tasks] == [f"Observation/{KEY}-entry-{n}" for n in (2, 3)]

@@ -17,14 +17,14 @@ from typing import Any
 
 import pytest
 
-from tests.fhir.conftest import TODAY, exchange
+from tests.fhir.conftest import TODAY
+from tracker.application import FhirRefused
 from tracker.demo import generate_cohort, import_cohort
 from tracker.fhir import codes as c
 from tracker.fhir.conformance import profile_problems
 from tracker.fhir.elements import validated
 from tracker.fhir.ig import Package, check
 from tracker.fhir.imports import NOT_OURS
-from tracker.fhir.service import FhirRefused
 
 EMITTED = [url for key, url in c.PROFILE.items() if key != "msi"]  # msi: genomics-reporting's, not mCODE's
 
@@ -42,14 +42,14 @@ def test_every_example_of_the_package_parses_with_the_r4b_models(mcode: Package)
 
 def test_the_example_patient_bundle_is_a_breast_cancer_and_is_refused_whole_in_words(mcode: Package, tracker):
     (bundle,) = [doc for name, doc in mcode.examples if name == "Bundle-mcode-patient-bundle-jenny-m.json"]
-    report = exchange(tracker).import_documents([copy.deepcopy(bundle)], actor="test")
+    report = tracker.import_fhir([copy.deepcopy(bundle)], actor="test")
     (patient,) = report.patients
     assert patient.status == "refused"
     assert patient.message == (f"Condition Condition/primary-cancer-condition-jenny-m is a breast cancer: "
                                f"{NOT_OURS}.")
     with pytest.raises(FhirRefused, match="is a breast cancer: this tracker follows colorectal liver"):
         report.raise_if_nothing_recorded()
-    assert exchange(tracker).patient_count() == 0
+    assert tracker.patient_count() == 0
 
 
 @pytest.mark.parametrize("profile", EMITTED, ids=lambda url: url.rsplit("/", 1)[-1])
@@ -67,8 +67,8 @@ def test_each_example_of_a_profile_we_emit_passes_our_profile_checks_and_the_pac
 @pytest.fixture(scope="module")
 def our_resources(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
     """Every resource of a demo cohort's bundles, from a real database, as the API serves them."""
-    from tracker.app import build_tracker
     from tracker.clock import FixedClock
+    from tracker.compose import build_tracker
     from tracker.settings import Settings
 
     url = f"sqlite:///{tmp_path_factory.mktemp('ours') / 'ours.sqlite'}"
@@ -77,7 +77,7 @@ def our_resources(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, An
     import_cohort(tracker, cohort)
     out: list[dict[str, Any]] = []
     for synthetic in cohort:
-        bundle = exchange(tracker).patient_bundle(synthetic.ref)
+        bundle = tracker.fhir_bundle(synthetic.ref)
         out.append(bundle)
         out += [e["resource"] for e in bundle["entry"]]
     return out

@@ -13,12 +13,12 @@ import pytest
 
 from journey.errors import NotFound
 from tests.conftest import PERIOP_START, ev, scenario
-from tests.fhir.conftest import TODAY, exchange, load, replay_of, without_volatile
+from tests.fhir.conftest import TODAY, load, replay_of, without_volatile
+from tracker.application import FhirContradicts, FhirRefused, load_fhir_documents, pseudonym
+from tracker.application.reminders import dismiss, snooze
 from tracker.demo import generate_cohort, import_cohort
 from tracker.fhir import codes as c
 from tracker.fhir.imports import NOT_OURS
-from tracker.fhir.service import FhirContradicts, FhirRefused, load_documents
-from tracker.reminder_actions import dismiss, snooze
 
 
 def resources_of(bundle: dict[str, Any], kind: str) -> list[dict[str, Any]]:
@@ -38,12 +38,12 @@ def test_a_cohort_exported_then_imported_into_an_empty_database_exports_the_same
     cohort = list(generate_cohort(30, seed, TODAY))
     import_cohort(source, cohort)
     for synthetic in cohort:
-        first = exchange(source).patient_bundle(synthetic.ref)
-        report = exchange(target).import_documents([first], actor="test")
+        first = source.fhir_bundle(synthetic.ref)
+        report = target.import_fhir([first], actor="test")
         (imported,) = report.patients
         assert imported.status == "imported", imported.message
         assert imported.refused_entries == [] and imported.read.unmapped == [] and report.unmapped == []
-        second = exchange(target).patient_bundle(synthetic.ref)
+        second = target.fhir_bundle(synthetic.ref)
         assert without_volatile(second) == without_volatile(first), synthetic.branch
         assert second == first  # ids are the keyed pseudonym's: the same site key gives the same ids
         assert replay_of(target, synthetic.ref) == replay_of(source, synthetic.ref)
@@ -54,16 +54,16 @@ def test_the_cohort_as_bulk_ndjson_round_trips_file_for_file(two_trackers, tmp_p
     cohort = list(generate_cohort(25, 3, TODAY))
     import_cohort(source, cohort)
     seen: list[int] = []
-    counts = exchange(source).export_ndjson(tmp_path / "out", advance=seen.append)
-    assert sum(seen) == 25 and counts["Patient"] == 25
+    counts = source.export_fhir_ndjson(tmp_path / "out", progress=seen.append)
+    assert seen == list(range(1, 26)) and counts["Patient"] == 25
     files = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert files == [f"{kind}.ndjson" for kind in counts]
     for name in files:
         for line in (tmp_path / "out" / name).read_text().splitlines():
             assert json.loads(line)["resourceType"] == name.removesuffix(".ndjson")
-    report = exchange(target).import_documents(load_documents(tmp_path / "out"), actor="test")
+    report = target.import_fhir(load_fhir_documents(tmp_path / "out"), actor="test")
     assert [p.status for p in report.patients] == ["imported"] * 25
-    exchange(target).export_ndjson(tmp_path / "again")
+    target.export_fhir_ndjson(tmp_path / "again")
     for name in files:
         assert (tmp_path / "again" / name).read_text() == (tmp_path / "out" / name).read_text(), name
     for synthetic in cohort:
@@ -74,10 +74,10 @@ def test_importing_the_same_bundle_twice_changes_nothing(two_trackers):
     source, target = two_trackers
     (ref,) = load(source, [scenario(*PERIOP_START, ev("reassessment", "2025-03-05", response="PR",
                                                        resectable=True, note="liver MRI"))])
-    bundle = exchange(source).patient_bundle(ref)
-    exchange(target).import_documents([bundle], actor="test")
+    bundle = source.fhir_bundle(ref)
+    target.import_fhir([bundle], actor="test")
     before = state_of(target, ref)
-    again = exchange(target).import_documents([copy.deepcopy(bundle)], actor="test")
+    again = target.import_fhir([copy.deepcopy(bundle)], actor="test")
     assert again.patients[0].message == (f"{ref}: already registered, 0 event(s) added, 3 already recorded "
                                          f"(left as they were).")
     assert state_of(target, ref) == before
@@ -87,8 +87,8 @@ def test_data_contradicting_the_record_is_refused_with_both_values_and_nothing_c
     source, target = two_trackers
     (ref,) = load(source, [scenario(*PERIOP_START, ev("reassessment", "2025-03-05", response="PR",
                                                        resectable=True))])
-    bundle = exchange(source).patient_bundle(ref)
-    exchange(target).import_documents([bundle], actor="test")
+    bundle = source.fhir_bundle(ref)
+    target.import_fhir([bundle], actor="test")
     before = state_of(target, ref)
     changed = copy.deepcopy(bundle)
     for r in (e["resource"] for e in changed["entry"]):
@@ -96,7 +96,7 @@ def test_data_contradicting_the_record_is_refused_with_both_values_and_nothing_c
             r["valueInteger"] = 3
         if r["id"].endswith("-entry-3"):
             r["component"][0]["valueCodeableConcept"] = {"coding": [c.RECIST["SD"].coding()]}
-    report = exchange(target).import_documents([changed], actor="test")
+    report = target.import_fhir([changed], actor="test")
     (outcome,) = report.patients
     assert outcome.status == "contradicts"
     assert "ecog: recorded 1, in the input 3" in outcome.message
@@ -121,17 +121,17 @@ def test_a_patient_who_is_not_a_colorectal_cancer_is_refused_whole_and_a_second_
         two_trackers, tmp_path: Path):
     source, target = two_trackers
     refs = load(source, [scenario(*PERIOP_START, ref="P-BREAST"), scenario(*PERIOP_START, ref="P-COLON")])
-    breast = breast_cancer(exchange(source).patient_bundle(refs[0]))
-    colon = exchange(source).patient_bundle(refs[1])
+    breast = breast_cancer(source.fhir_bundle(refs[0]))
+    colon = source.fhir_bundle(refs[1])
     lines = [json.dumps(e["resource"]) for b in (breast, colon) for e in b["entry"]]
     (tmp_path / "both.ndjson").write_text("\n".join(lines) + "\n")
-    report = exchange(target).import_documents(load_documents(tmp_path / "both.ndjson"), actor="test")
+    report = target.import_fhir(load_fhir_documents(tmp_path / "both.ndjson"), actor="test")
     assert [p.status for p in report.patients] == ["refused", "imported"]
     assert report.patients[0].message.endswith(f"is a breast cancer: {NOT_OURS}.")
     with pytest.raises(NotFound):
         target.patient_view("P-BREAST")
     assert state_of(target, "P-COLON")[2] == 2
-    only_breast = exchange(target).import_documents([breast], actor="test")
+    only_breast = target.import_fhir([breast], actor="test")
     with pytest.raises(FhirRefused, match=f"is a breast cancer: {NOT_OURS}"):
         only_breast.raise_if_nothing_recorded()
 
@@ -139,14 +139,15 @@ def test_a_patient_who_is_not_a_colorectal_cancer_is_refused_whole_and_a_second_
 def test_an_entry_the_pathway_refuses_is_listed_with_the_resource_it_came_from(two_trackers):
     source, target = two_trackers
     (ref,) = load(source, [scenario(*PERIOP_START)])
-    bundle = exchange(source).patient_bundle(ref)
+    bundle = source.fhir_bundle(ref)
     for r in resources_of(bundle, "MedicationRequest"):
         r["authoredOn"] = "2023-05-01"  # before the primary was diagnosed (2024-01-10)
-    report = exchange(target).import_documents([bundle], actor="test")
+    report = target.import_fhir([bundle], actor="test")
     (outcome,) = report.patients
     assert outcome.status == "imported" and outcome.report.added == 1
     (line,) = outcome.refused_entries
-    assert line.startswith(f"MedicationRequest/{exchange(source).key(ref)}-entry-2 (systemic_started): ")
+    key = pseudonym(ref, source.settings.pseudonym_key)
+    assert line.startswith(f"MedicationRequest/{key}-entry-2 (systemic_started): ")
     assert "before the primary tumour was diagnosed" in line
 
 
@@ -154,7 +155,7 @@ def test_a_navigators_reassessment_appears_as_a_cancer_disease_status_in_the_bun
     load(tracker, [scenario(*PERIOP_START)])
     tracker.record_event("T-0001", {"date": "2025-03-05", "type": "reassessment", "response": "SD",
                                     "resectable": False}, actor="web:navigator1")
-    statuses = [r for r in resources_of(exchange(tracker).patient_bundle("T-0001"), "Observation")
+    statuses = [r for r in resources_of(tracker.fhir_bundle("T-0001"), "Observation")
                 if c.PROFILE["disease_status"] in r["meta"]["profile"]]
     (status,) = statuses
     assert status["code"]["coding"][0]["code"] == "97509-4"
@@ -169,15 +170,16 @@ def test_open_reminders_are_tasks_and_a_snooze_or_dismissal_gives_their_status_a
     due = {item.ref: item for item in tracker.worklist()}
     snooze(tracker, due["P-SNOOZE"].reminder_id, date(2025, 5, 2), "awaiting_scan", "test", text="MRI 1 May")
     dismiss(tracker, due["P-DISMISS"].reminder_id, "mdt_decision", "test", text="discussed")
-    (snoozed,) = resources_of(exchange(tracker).patient_bundle("P-SNOOZE"), "Task")
+    (snoozed,) = resources_of(tracker.fhir_bundle("P-SNOOZE"), "Task")
     assert snoozed["status"] == "on-hold"
     assert snoozed["businessStatus"]["coding"][0]["code"] == "overdue"
     assert snoozed["restriction"]["period"]["end"] == "2025-03-10"
     assert snoozed["statusReason"] == {"coding": [c.SNOOZE_REASONS["awaiting_scan"].coding()],
                                        "text": "MRI 1 May"}
     assert snoozed["extension"][0]["valueDate"] == "2025-05-02"
-    (dismissed,) = resources_of(exchange(tracker).patient_bundle("P-DISMISS"), "Task")
+    (dismissed,) = resources_of(tracker.fhir_bundle("P-DISMISS"), "Task")
     assert dismissed["status"] == "cancelled"
     assert dismissed["statusReason"]["coding"][0]["code"] == "mdt_decision"
-    (hidden,) = resources_of(exchange(tracker).patient_bundle("P-SNOOZE", pseudonymous=True), "Task")
+    (hidden,) = resources_of(tracker.fhir_bundle("P-SNOOZE", pseudonymous=True), "Task")
     assert hidden["statusReason"]["text"] == "Awaiting a scan"  # the code's words, not the nurse's
+

@@ -1,4 +1,6 @@
-"""Reading scenario files (YAML or JSON) with clear errors."""
+"""Reading the files people hand the tracker, with clear errors: scenario files (YAML or JSON)
+and FHIR files (a JSON resource or Bundle, NDJSON, or a folder of them). :func:`read_text` is the
+one reader of their text (missing, too big, not UTF-8: refused in words)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,9 @@ from journey.errors import InvalidScenario
 from journey.scenario import Scenario, read_scenario
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
+#: a FHIR file given to ``journey fhir import`` is at most this big (an NDJSON file of a cohort
+#: export can be large: 200 MB holds some 100,000 patients' resources)
+MAX_FHIR_FILE_BYTES = 200 * 1024 * 1024
 _STR_TAG = "tag:yaml.org,2002:str"
 
 
@@ -112,3 +117,33 @@ def scenario_files(path: Path) -> list[Path]:
         return sorted(p for p in path.iterdir()
                       if p.suffix.lower() in (".yaml", ".yml", ".json") and p.is_file())
     return [path]
+
+
+# -- FHIR files ---------------------------------------------------------------------------------------
+
+def load_fhir_documents(path: Path) -> list[Any]:
+    """The FHIR documents of a file (a JSON resource or Bundle, or NDJSON: one resource a line)
+    or of a folder of such files (``*.json``, ``*.ndjson``)."""
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in (".json", ".ndjson"))
+        if not files:
+            raise InvalidScenario(f"No FHIR files (.json, .ndjson) in {path}.")
+        return [doc for file in files for doc in _fhir_file(file)]
+    return _fhir_file(path)
+
+
+def _fhir_file(path: Path) -> list[Any]:
+    text = read_text(path, MAX_FHIR_FILE_BYTES, "a FHIR file")
+    if path.suffix.lower() == ".ndjson":
+        return [_json(line, f"{path.name}, line {number}")
+                for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    return [_json(text, path.name)]
+
+
+def _json(text: str, where: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise InvalidScenario(f"{where} is not JSON (line {e.lineno}, column {e.colno}: {e.msg}).") from None
+    except (RecursionError, ValueError):
+        raise InvalidScenario(f"{where} cannot be read as JSON.") from None

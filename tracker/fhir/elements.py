@@ -10,13 +10,13 @@ with it silently drops what R5 renamed (tests/fhir/test_purity.py holds every im
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from functools import cache
-from typing import Any
-
-from fhir.resources.R4B import get_fhir_model_class
-from fhir.resources.R4B.resource import Resource
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, Any
 
 from tracker.fhir.codes import Code
+
+if TYPE_CHECKING:
+    from fhir.resources.R4B.resource import Resource
 
 
 class NotFhir(ValueError):
@@ -32,11 +32,8 @@ def validated(resource: Mapping[str, Any]) -> dict[str, Any]:
     kind = resource.get("resourceType")
     if not isinstance(kind, str) or not kind:
         raise NotFhir("it has no resourceType")
-    try:
-        model = get_fhir_model_class(kind)
-    except (KeyError, ValueError):
-        model = None
-    if model is None or not issubclass(model, Resource) or kind in ("Resource", "DomainResource"):
+    model = _model(kind)
+    if model is None:
         raise NotFhir(f"{kind[:40]!r} is not a FHIR R4 resource type")
     try:
         model.model_validate(dict(resource))
@@ -53,11 +50,27 @@ def validated(resource: Mapping[str, Any]) -> dict[str, Any]:
     return dict(sorted(out.items(), key=lambda item: order.get(item[0], -1)))
 
 
+@lru_cache(maxsize=256)
+def _model(kind: str) -> type[Resource] | None:
+    """The R4B model of a resource type, or None when ``kind`` is not one."""
+    # loaded with the first resource, not with the application: every command would pay ~40 ms
+    from fhir.resources.R4B import get_fhir_model_class
+    from fhir.resources.R4B.resource import Resource
+
+    try:
+        model = get_fhir_model_class(kind)
+    except (KeyError, ValueError):
+        return None
+    if not issubclass(model, Resource) or kind in ("Resource", "DomainResource"):
+        return None
+    return model
+
+
 @cache
-def _element_order(model: type) -> dict[str, int]:
+def _element_order(model: type[Resource]) -> dict[str, int]:
     """A resource's elements in the order the specification lists them (resourceType first)."""
     order = {"resourceType": 0}
-    for name in model.elements_sequence():  # type: ignore[attr-defined]
+    for name in model.elements_sequence():
         order[name] = 2 * len(order)
         order[f"_{name}"] = order[name] + 1  # a primitive's extensions right after it
     return order

@@ -55,15 +55,16 @@ class Entry:
 
 @dataclass(frozen=True)
 class OpenReminder:
-    """A reminder not yet resolved or cancelled, as of the export day. ``opened_by``: the position
-    in the log of the entry that opened it, when the domain names it (contract §7.1)."""
+    """A reminder not yet resolved or cancelled, as of the export day: its kind and ``opened_by``,
+    the position in the log of the entry that opened it (what names a reminder, contract §7.1),
+    and its due date as it stands on that day (later by the days a line was held)."""
 
     kind: str
+    opened_by: int
     meaning: str
     anchor_on: date
     due_on: date
     status: str  # scheduled | due | overdue
-    opened_by: int | None = None
     snoozed_until: date | None = None
     snooze_reason: str | None = None
     snooze_text: str | None = None
@@ -488,9 +489,8 @@ class _Writer:
             status = "on-hold"
             reason = concept(c.SNOOZE_REASONS.get(r.snooze_reason or "other", c.SNOOZE_REASONS["other"]),
                              text=None if self.pseudonymous else r.snooze_text)
-        opener = r.opened_by if r.opened_by is not None else r.anchor_on.isoformat()
-        task_id = self.id(f"task-{r.kind.replace('_', '-')}-{opener}")
-        focus = self.carriers.get(r.opened_by) if r.opened_by is not None else None
+        task_id = self.id(f"task-{r.kind.replace('_', '-')}-{r.opened_by}")
+        focus = self.carriers.get(r.opened_by)
         return {
             "resourceType": "Task", "id": task_id,
             "extension": ([extension(c.EXT["snoozed_until"], "Date", r.snoozed_until.isoformat())]

@@ -541,7 +541,7 @@ def _whole_entry(given: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _note(resource: Mapping[str, Any]) -> str | None:
-    notes = [n.get("text") for n in resource.get("note") or [] if isinstance(n, Mapping) and n.get("text")]
+    notes = [str(n["text"]) for n in resource.get("note") or [] if isinstance(n, Mapping) and n.get("text")]
     return "\n".join(notes) if notes else None
 
 
