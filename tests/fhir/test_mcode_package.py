@@ -136,7 +136,8 @@ def test_the_codes_we_take_from_mcodes_enumerated_value_sets_are_members(mcode: 
     assert {(code.system, code.code) for code in c.TREND_OF_RESPONSE.values()} <= trend
     assert {(c.CURATIVE.system, c.CURATIVE.code), (c.PALLIATIVE.system, c.PALLIATIVE.code)} <= \
         members["mcode-procedure-intent-vs"]
-    assert {(code.system, code.code) for code in c.TERMINATION.values()} <= \
+    termination = [*c.TERMINATION.values(), *c.LINE_END_TERMINATION.values()]
+    assert {(code.system, code.code) for code in termination} <= \
         members["mcode-treatment-termination-reason-vs"]
 
 

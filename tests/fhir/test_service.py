@@ -18,6 +18,7 @@ from tracker.application import FhirContradicts, FhirRefused, load_fhir_document
 from tracker.application.reminders import dismiss, snooze
 from tracker.demo import generate_cohort, import_cohort
 from tracker.fhir import codes as c
+from tracker.fhir.conformance import profile_problems
 from tracker.fhir.imports import NOT_OURS
 
 
@@ -183,3 +184,46 @@ def test_open_reminders_are_tasks_and_a_snooze_or_dismissal_gives_their_status_a
     (hidden,) = resources_of(tracker.fhir_bundle("P-SNOOZE", pseudonymous=True), "Task")
     assert hidden["statusReason"]["text"] == "Awaiting a scan"  # the code's words, not the nurse's
 
+
+LINE_ENDS = {
+    # what ended the line (no stop recorded): (the status reason's words, its SNOMED code or None)
+    "the liver operation": ([ev("surgery", "2025-04-01", procedure="liver_resection", margin="R0")],
+                            "Ended by the liver operation", None),
+    "an MDT decision": ([ev("mdt_review", "2025-03-01", resectable=False, plan="surveillance")],
+                        "Ended when the plan turned to surveillance or salvage", None),
+    "death": ([ev("death", "2025-03-01")], "Ended by the patient's death", "419620001"),
+    "progression, then death": ([ev("progression", "2025-02-20"), ev("death", "2025-05-01")],
+                                "Ended by the patient's death", "419620001"),
+    "loss to follow-up": ([ev("lost_to_follow_up", "2025-03-01")],
+                          "Ended when the patient was lost to follow-up", "399307001"),
+    "a transfer": ([ev("transfer", "2025-03-01")], "Ended by the transfer to another centre", None),
+}
+
+
+@pytest.mark.parametrize("ending", list(LINE_ENDS))
+def test_a_line_ended_without_a_recorded_stop_says_what_ended_it_coded_where_mcode_has_a_code(
+        two_trackers, ending):
+    """The record of the treatment (journey.treatment.LineEnd) says what ended the line; mCODE's
+    termination reason codes it where its value set has the meaning (progression, death, lost to
+    follow-up); the line whose drug went on as salvage after progression ended when that did."""
+    source, target = two_trackers
+    after, words, snomed = LINE_ENDS[ending]
+    (ref,) = load(source, [scenario(*PERIOP_START, *after)])
+    bundle = source.fhir_bundle(ref)
+    (line,) = resources_of(bundle, "MedicationRequest")
+    assert line["status"] == "stopped"
+    assert line["statusReason"]["text"] == words
+    coded = [coding["code"] for coding in line["statusReason"].get("coding", [])]
+    assert coded == ([snomed] if snomed else [])
+    assert profile_problems(line) == []  # mCODE's termination-reason invariants
+    (outcome,) = target.import_fhir([bundle], actor="test").patients
+    assert outcome.status == "imported" and outcome.refused_entries == []
+    assert target.fhir_bundle(ref) == bundle
+
+
+def test_a_regimen_changed_within_a_line_ends_the_first_request_and_the_second_runs(tracker):
+    load(tracker, [scenario(*PERIOP_START, ev("systemic_started", "2025-02-01", regimen="FOLFIRI"))])
+    first, second = resources_of(tracker.fhir_bundle("T-0001"), "MedicationRequest")
+    assert (first["status"], first["statusReason"]) == ("stopped", {"text": "Ended by a change of regimen "
+                                                                              "within the line"})
+    assert second["status"] == "active" and "statusReason" not in second

@@ -1,8 +1,8 @@
 """FHIR R4 and mCODE STU4 in and out (issue 14, docs/fhir.md): the use cases over the repositories.
 
 - **Export.** A patient as the log holds it (the profile and the entries), what the fold derives
-  from it (the intent of each line and operation, whether the last one runs, the open
-  reminders) and what people did with the reminders (snoozes, dismissals) are
+  from it (the intent of each line and operation, how each line ended, whether the last one
+  runs, the open reminders) and what people did with the reminders (snoozes, dismissals) are
   handed to the pure mapping (``tracker.fhir.export``) as plain values: one patient as an mCODE
   bundle, or the cohort as FHIR Bulk Data NDJSON, a batch of patients at a time.
 - **Import.** The resources are mapped to scenarios in the contract's format
@@ -30,13 +30,13 @@ from journey.pathway import Phase
 from journey.profile import profile_to_dict
 from journey.reminders import OPEN_STATUSES, REMINDER_MEANING
 from journey.scenario import Scenario, read_scenario
-from journey.treatment import Intent
+from journey.treatment import Course, Intent, LineEnd
 from tracker.application.context import Context
 from tracker.application.files import load_scenario
 from tracker.application.patients import ImportReport, import_scenario
 from tracker.fhir import export as mapping
 from tracker.fhir.example import EXAMPLE_SCENARIO
-from tracker.fhir.export import Entry, JourneyRecord, OpenReminder
+from tracker.fhir.export import Entry, JourneyRecord, LineEnding, OpenReminder
 from tracker.fhir.imports import PatientImport, Unmapped, read_resources
 from tracker.reports.exports import pseudonym
 
@@ -154,7 +154,8 @@ def _record(ctx: Context, uow: UnitOfWork, stored: StoredJourney, day: date) -> 
     log = sorted(stored.events, key=lambda e: e.seq)
     order_of = {e.seq: n for n, e in enumerate(log, start=1)}
     steps = {s.event.seq: s for s in outcome.steps if s.event is not None}
-    entries = [Entry(order_of[e.seq], e.to_dict(), _intent(steps.get(e.seq))) for e in log]
+    ended = line_endings(outcome.course, {e.seq: e.type.value for e in log})
+    entries = [Entry(order_of[e.seq], e.to_dict(), _intent(steps.get(e.seq)), ended.get(e.seq)) for e in log]
     return JourneyRecord(
         key=pseudonym(stored.row.ref, ctx.settings.pseudonym_key), profile=profile_to_dict(stored.profile),
         entries=entries, as_of=day, line_running=outcome.course.on_therapy,
@@ -167,6 +168,32 @@ def _intent(step: PathwayStep | None) -> str:
     palliative = step is not None and (step.therapy_intent is Intent.SALVAGE or (
         step.trigger == "surgery" and step.from_phase is Phase.SALVAGE))
     return "palliative" if palliative else "curative"
+
+
+def line_endings(course: Course, types: Mapping[int, str]) -> dict[int, LineEnding]:
+    """How each ``systemic_started`` entry's line ended when no stop was recorded for it, from the
+    record of the treatment (journey.treatment): by the entry's ``seq``. The export gives each
+    start its own MedicationRequest, so a start followed by another within the same line ended by
+    a change of regimen; a line that progression ended but whose drug went on as salvage therapy
+    (a continued line) ended when that did."""
+    out: dict[int, LineEnding] = {}
+    lines = course.lines
+    carried: list[int] = []  # the start whose drug goes on in the next, continued, line
+    for index, line in enumerate(lines):
+        starts = (carried if line.continued else []) + [
+            change.seq for change in line.regimens if types.get(change.seq) == "systemic_started"]
+        carried = []
+        for start in starts[:-1]:
+            out[start] = LineEnding(None)
+        if not starts or line.ending is None:
+            continue
+        following = lines[index + 1] if index + 1 < len(lines) else None
+        if following is not None and following.continued and following.opened_by == line.ended_by:
+            carried = starts[-1:]
+        elif line.ending is not LineEnd.STOPPED:
+            by = None if line.ended_by is None else types.get(line.ended_by)
+            out[starts[-1]] = LineEnding(line.ending, by)
+    return out
 
 
 def _open_reminders(uow: UnitOfWork, patient_id: int, outcome: JourneyOutcome,

@@ -189,6 +189,13 @@ TERMINATION = {
     "toxicity": Code(SNOMED, "407563006", "Treatment not tolerated (situation)"),
     "patient_choice": Code(SNOMED, "105480006", "Refusal of treatment by patient (situation)"),
 }
+#: mcode-treatment-termination-reason-vs codes for what ended a line without a recorded stop
+#: (journey.treatment.LineEnd's value, or the closing entry's type); the rest is told in words
+LINE_END_TERMINATION = {
+    "progression": TERMINATION["progression"],
+    "death": Code(SNOMED, "419620001", "Death (event)"),
+    "lost_to_follow_up": Code(SNOMED, "399307001", "Lost to follow-up (finding)"),
+}
 
 # -- the project's own code systems ------------------------------------------------------------
 REGIMENS = local_codes("regimen", {

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from journey.treatment import LineEnd
 from tracker.fhir import codes as c
 from tracker.fhir.elements import (
     complex_extension,
@@ -32,14 +33,27 @@ LIVER_SITE_PROCEDURES = ("liver_resection", "ablation", "portal_vein_embolisatio
 
 
 @dataclass(frozen=True)
+class LineEnding:
+    """How the line of therapy (or the regimen) a ``systemic_started`` entry began came to an end
+    when no stop was recorded for it, as the domain's record of the treatment says
+    (``journey.treatment.LineEnd``; None: its regimen was changed within the same line), with the
+    type of the entry that ended it (death, transfer...)."""
+
+    how: LineEnd | None
+    by_type: str | None = None
+
+
+@dataclass(frozen=True)
 class Entry:
     """One recorded entry: its 1-based position in the patient's log and the entry itself in the
     scenario format (date, type, fields, note, override). ``intent`` is the treatment intent the
-    pathway gave a line of therapy or an operation: ``curative`` or ``palliative``."""
+    pathway gave a line of therapy or an operation: ``curative`` or ``palliative``. ``ended``:
+    for a ``systemic_started`` entry whose line ended without a recorded stop, how it ended."""
 
     order: int
     raw: Mapping[str, Any]
     intent: str | None = None
+    ended: LineEnding | None = None
 
     @property
     def type(self) -> str:
@@ -380,9 +394,7 @@ class _Writer:
             if paused:
                 status_reason = concept(c.PAUSE_REASONS.get(held[-1].get("reason"), c.PAUSE_REASONS["other"]))
         else:
-            status = "stopped"
-            status_reason = {"text": "Ended without a recorded stop: an operation, a decision, a new "
-                                     "line or the end of the journey ended it"}
+            status, status_reason = "stopped", _line_end_reason(start.ended)
         bounds = {"start": start.date} | ({"end": stop.date} if stop else {})
         exts = [self.intent(start), self.entry_extension(start)]
         if biologic:
@@ -501,6 +513,43 @@ class _Writer:
             "focus": {"reference": focus} if focus else None,
             "for": self.subject, "authoredOn": r.anchor_on.isoformat(),
             "restriction": {"period": {"start": r.anchor_on.isoformat(), "end": r.due_on.isoformat()}}}
+
+
+#: a line that ended without a recorded stop, in words, by what ended it (journey.treatment.LineEnd)
+LINE_END_WORDS = {
+    LineEnd.LIVER_OPERATION: "Ended by the liver operation",
+    LineEnd.PROGRESSION: "Ended by progression",
+    LineEnd.DECISION: "Ended when the plan turned to surveillance or salvage",
+    LineEnd.RECURRENCE: "Ended by a recurrence",
+    LineEnd.CLOSURE: "Ended when the journey closed",
+    LineEnd.NEW_LINE: "Ended when a line of another intent began",
+    LineEnd.RETURN: "Ended by the return to this centre's care",
+}
+#: a line ended by the journey's closing, by the entry that closed it (death and lost to follow-up
+#: are also coded: codes.LINE_END_TERMINATION)
+CLOSURE_WORDS = {"death": "Ended by the patient's death",
+                 "transfer": "Ended by the transfer to another centre",
+                 "lost_to_follow_up": "Ended when the patient was lost to follow-up"}
+UNKNOWN_END = ("Ended without a recorded stop: an operation, a decision, a new line or the end of the "
+               "journey ended it")
+
+
+def _line_end_reason(ended: LineEnding | None) -> dict[str, Any]:
+    """The statusReason of a line that ended without a recorded stop: mCODE's termination reason
+    where it has one for what ended the line (progression, death, lost to follow-up), else words.
+    Without the domain's record of the line (plain values), the words say only that no stop was
+    recorded."""
+    if ended is None:
+        return {"text": UNKNOWN_END}
+    if ended.how is None:
+        return {"text": "Ended by a change of regimen within the line"}
+    if ended.how is LineEnd.CLOSURE and ended.by_type in CLOSURE_WORDS:
+        text = CLOSURE_WORDS[ended.by_type]
+        code = c.LINE_END_TERMINATION.get(ended.by_type)
+    else:
+        text = LINE_END_WORDS.get(ended.how, UNKNOWN_END)
+        code = c.LINE_END_TERMINATION.get(ended.how.value)
+    return concept(code, text=text) if code else {"text": text}
 
 
 def _site_concept(site: c.Site) -> dict[str, Any]:
