@@ -4,31 +4,22 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from typer.testing import CliRunner
 
 from tests.api.seed import Seeded
+from tests.integration.test_cli import flat, run
 from tracker.application import pseudonym
-from tracker.cli import app
 from tracker.fhir import codes as c
 
 
 @pytest.fixture
 def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The folder of the CLI's database file (the FHIR files are written beside it)."""
     monkeypatch.setenv("JOURNEY_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite'}")
     monkeypatch.setenv("JOURNEY_SITE_TIMEZONE", "UTC")
     return tmp_path
-
-
-def run(*args: str) -> Any:
-    return CliRunner().invoke(app, list(args), catch_exceptions=False)
-
-
-def flat(text: str) -> str:
-    return " ".join(text.split())
 
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
