@@ -5,8 +5,9 @@ so a lazy import cannot hide a dependency.
     faces          tracker.cli, tracker.web, tracker.scheduler: the application and the domain
                    (the CLI also the composition root, which starts the other faces)
     application    tracker.application: db's repositories (never its tables), the domain, and the
-                   rooms below it (reports, demo, clock, settings)
-    below it       tracker.reports, tracker.demo, tracker.clock, tracker.settings
+                   rooms below it (reports, fhir, demo, clock, settings)
+    below it       tracker.reports, tracker.fhir (pure, like reports), tracker.demo, tracker.clock,
+                   tracker.settings
     persistence    db: the domain; the only package that touches SQLAlchemy or SQLModel
     domain         journey: itself (tests/unit/test_domain_is_pure.py)
 """
@@ -32,10 +33,12 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "tracker.scheduler": ("journey", "tracker.application"),
     "tracker.compose": ("db.engine", "db.migrate", "tracker.application", "tracker.clock",
                         "tracker.settings", "tracker.web", "tracker.scheduler"),
-    "tracker.application": ("journey", "db", "tracker.reports", "tracker.demo", "tracker.clock",
-                            "tracker.settings"),
+    "tracker.application": ("journey", "db", "tracker.reports", "tracker.fhir", "tracker.demo",
+                            "tracker.clock", "tracker.settings"),
     "tracker.demo": ("journey", "db"),
     "tracker.reports": ("journey",),
+    #: the FHIR mapping and checks, pure; of the libraries only fhir.resources.R4B (test_purity.py)
+    "tracker.fhir": ("journey",),
     "tracker.clock": (),
     "tracker.settings": ("journey",),
     "tracker": (),
@@ -181,7 +184,7 @@ def test_the_checks_see_the_rooms_they_guard() -> None:
     """A guard that reads nothing passes: make sure it reads the faces, the application and db."""
     names = set(MODULES)
     assert {"tracker.cli", "tracker.web.api", "tracker.scheduler.pacemaker", "tracker.application.service",
-            "db.unit_of_work", "journey.course"} <= names
+            "tracker.fhir.export", "db.unit_of_work", "journey.course"} <= names
     assert any(imported == "tracker.application" for name, _, imported in project_edges()
                if name == "tracker.web.desk")
     assert sorted(strongly_connected({"a": {"b"}, "b": {"a"}, "c": {"a"}})) == [["a", "b"], ["c"]]

@@ -6,7 +6,8 @@ the database through db's unit of work and repositories (tests/unit/test_layerin
 from db.lease import LeaseUnavailable
 from db.records import AccessRecord, EntryRecord, NoticeRecord, PatientRecord, ReminderRecord
 from tracker.application.audit import EXPORT_KINDS, AuditedJourney, AuditRun
-from tracker.application.files import load_scenario, scenario_files
+from tracker.application.fhir import FhirContradicts, FhirImportReport, FhirRefused, PatientOutcome
+from tracker.application.files import load_fhir_documents, load_scenario, scenario_files
 from tracker.application.findings import Findings
 from tracker.application.notifications import DeliveryError, DeliveryReport, Sender
 from tracker.application.operations import RestoreReport
@@ -37,8 +38,9 @@ from tracker.settings import Settings
 __all__ = [
     "CSV_COLUMNS", "EXPORT_KINDS", "GRANTS", "AccessDenied", "AccessRecord", "Account", "ActionResult",
     "AuditRun", "AuditedJourney", "Clock", "DeliveryError", "DeliveryReport", "DismissReason",
-    "EntryRecord", "Findings", "ImportReport", "LeaseUnavailable", "NewAccount", "NotSignedIn",
-    "NoticeRecord", "PatientRecord", "PatientView", "Permission", "RecordResult", "ReminderRecord",
-    "RestoreReport", "Role", "Sender", "Settings", "SnoozeReason", "SweepReport", "Tracker", "Users",
-    "WorklistItem", "load_scenario", "pseudonym", "replay_document", "scenario_files",
+    "EntryRecord", "FhirContradicts", "FhirImportReport", "FhirRefused", "Findings", "ImportReport",
+    "LeaseUnavailable", "NewAccount", "NotSignedIn", "NoticeRecord", "PatientOutcome", "PatientRecord",
+    "PatientView", "Permission", "RecordResult", "ReminderRecord", "RestoreReport", "Role", "Sender",
+    "Settings", "SnoozeReason", "SweepReport", "Tracker", "Users", "WorklistItem", "load_fhir_documents",
+    "load_scenario", "pseudonym", "replay_document", "scenario_files",
 ]

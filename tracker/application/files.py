@@ -1,4 +1,6 @@
-"""Reading scenario files (YAML or JSON) with clear errors."""
+"""Reading the files people hand the tracker, with clear errors: scenario files (YAML or JSON)
+and FHIR files (a JSON resource or Bundle, NDJSON, or a folder of them). :func:`read_text` is the
+one reader of their text (missing, too big, not UTF-8: refused in words)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,9 @@ from journey.errors import InvalidScenario
 from journey.scenario import Scenario, read_scenario
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
+#: a FHIR file given to ``journey fhir import`` is at most this big (an NDJSON file of a cohort
+#: export can be large: 200 MB holds some 100,000 patients' resources)
+MAX_FHIR_FILE_BYTES = 200 * 1024 * 1024
 _STR_TAG = "tag:yaml.org,2002:str"
 
 
@@ -61,17 +66,22 @@ def _load_yaml(text: str) -> Any:
         loader.dispose()
 
 
-def load_document(path: Path) -> Any:
+def read_text(path: Path, max_bytes: int = MAX_FILE_BYTES, what: str = "a scenario file") -> str:
+    """The text of a UTF-8 file; refused in words when it is missing, too big or not text."""
     if not path.is_file():
         raise InvalidScenario(f"There is no file {path}.")
     size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise InvalidScenario(f"{path.name} is {size // 1024} KB; a scenario file is at most "
-                              f"{MAX_FILE_BYTES // 1024 // 1024} MB.")
+    if size > max_bytes:
+        raise InvalidScenario(f"{path.name} is {size // 1024} KB; {what} is at most "
+                              f"{max_bytes // 1024 // 1024} MB.")
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise InvalidScenario(f"{path.name} is not a UTF-8 text file.") from None
+
+
+def load_document(path: Path) -> Any:
+    text = read_text(path)
     try:
         if path.suffix.lower() == ".json":
             return json.loads(text)
@@ -107,3 +117,33 @@ def scenario_files(path: Path) -> list[Path]:
         return sorted(p for p in path.iterdir()
                       if p.suffix.lower() in (".yaml", ".yml", ".json") and p.is_file())
     return [path]
+
+
+# -- FHIR files ---------------------------------------------------------------------------------------
+
+def load_fhir_documents(path: Path) -> list[Any]:
+    """The FHIR documents of a file (a JSON resource or Bundle, or NDJSON: one resource a line)
+    or of a folder of such files (``*.json``, ``*.ndjson``)."""
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in (".json", ".ndjson"))
+        if not files:
+            raise InvalidScenario(f"No FHIR files (.json, .ndjson) in {path}.")
+        return [doc for file in files for doc in _fhir_file(file)]
+    return _fhir_file(path)
+
+
+def _fhir_file(path: Path) -> list[Any]:
+    text = read_text(path, MAX_FHIR_FILE_BYTES, "a FHIR file")
+    if path.suffix.lower() == ".ndjson":
+        return [_json(line, f"{path.name}, line {number}")
+                for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    return [_json(text, path.name)]
+
+
+def _json(text: str, where: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise InvalidScenario(f"{where} is not JSON (line {e.lineno}, column {e.colno}: {e.msg}).") from None
+    except (RecursionError, ValueError):
+        raise InvalidScenario(f"{where} cannot be read as JSON.") from None

@@ -4,7 +4,7 @@ speak to the database only through db's unit of work and repositories."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from functools import cached_property
 from io import TextIOBase
@@ -18,6 +18,7 @@ from db.lease import Lease
 from db.records import NoticeRecord, PatientRecord, ReminderActionRecord
 from journey.scenario import Scenario
 from tracker.application import audit as _audit
+from tracker.application import fhir as _fhir
 from tracker.application import notifications as _notifications
 from tracker.application import operations as _operations
 from tracker.application import patients as _patients
@@ -26,6 +27,7 @@ from tracker.application import sweep as _sweep
 from tracker.application import verify as _verify
 from tracker.application.audit import AuditedJourney, AuditRun
 from tracker.application.context import Context
+from tracker.application.fhir import FhirImportReport
 from tracker.application.notifications import DeliveryReport
 from tracker.application.operations import RestoreReport
 from tracker.application.patients import ImportReport, PatientView, RecordResult, WorklistItem
@@ -106,6 +108,17 @@ class Tracker(Context):
 
     def refresh_verdicts(self, as_of: date | None = None) -> int:
         return _audit.refresh_verdicts(self, as_of)
+
+    # -- FHIR R4 / mCODE STU4 in and out (docs/fhir.md) ---------------------------------------
+    def fhir_bundle(self, ref: str, pseudonymous: bool = False, as_of: date | None = None) -> dict[str, Any]:
+        return _fhir.patient_bundle(self, ref, pseudonymous, as_of)
+
+    def export_fhir_ndjson(self, folder: Path, pseudonymous: bool = False, as_of: date | None = None,
+                           progress: Callable[[int], None] | None = None) -> dict[str, int]:
+        return _fhir.export_ndjson(self, folder, pseudonymous, as_of, progress)
+
+    def import_fhir(self, documents: Iterable[Any], actor: str, source: str = "fhir") -> FhirImportReport:
+        return _fhir.import_documents(self, documents, actor, source)
 
     # -- time: the sweep, the digest, the outbox ----------------------------------------------
     def sweep(self, as_of: date | None = None) -> SweepReport:

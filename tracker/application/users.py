@@ -8,9 +8,9 @@ the access log by :meth:`Users.log`.
     role        may
     ----------  ---------------------------------------------------------------------------------
     navigator   read patients, register patients, record events, manage reminders, read the audit
-    clinician   all of the navigator's, plus MDT decisions and overrides, and exports
+    clinician   all of the navigator's, plus MDT decisions and overrides, exports, FHIR imports
     auditor     read patients (pseudonymous references only), the audit and exports; never write
-    admin       manage users; no patient records
+    admin       manage users, FHIR imports (integrations); no patient records
 """
 
 from __future__ import annotations
@@ -60,6 +60,8 @@ class Permission(StrEnum):
     READ_AUDIT = "read the audit"
     EXPORT = "export the event log"
     MANAGE_USERS = "manage users"
+    #: an import carries MDT decisions and overrides (a clinician's), and admins run integrations
+    IMPORT_RECORDS = "import FHIR records from another system"
 
 
 _NAVIGATOR = frozenset({Permission.READ_PATIENTS, Permission.REGISTER_PATIENTS,
@@ -69,9 +71,10 @@ _NAVIGATOR = frozenset({Permission.READ_PATIENTS, Permission.REGISTER_PATIENTS,
 #: the one table of who may do what (docs/web.md shows it)
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.NAVIGATOR: _NAVIGATOR,
-    Role.CLINICIAN: _NAVIGATOR | {Permission.RECORD_MDT, Permission.OVERRIDE, Permission.EXPORT},
+    Role.CLINICIAN: _NAVIGATOR | {Permission.RECORD_MDT, Permission.OVERRIDE, Permission.EXPORT,
+                                  Permission.IMPORT_RECORDS},
     Role.AUDITOR: frozenset({Permission.READ_PATIENTS, Permission.READ_AUDIT, Permission.EXPORT}),
-    Role.ADMIN: frozenset({Permission.MANAGE_USERS}),
+    Role.ADMIN: frozenset({Permission.MANAGE_USERS, Permission.IMPORT_RECORDS}),
 }
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$")

@@ -4,34 +4,18 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from tracker.application import CSV_COLUMNS, Tracker
-from tracker.cli.common import day_option, friendly, open_tracker
+from tracker.application import CSV_COLUMNS
+from tracker.cli.common import day_option, err, friendly, open_tracker, progress_bar
 
 #: the commands that sit at the top of ``journey`` (added without a name)
 commands = typer.Typer()
 export_app = typer.Typer(help="Export the event log for other tools.", no_args_is_help=True)
 commands.add_typer(export_app, name="export")
-err = Console(stderr=True)
-
-
-@contextmanager
-def _progress(tracker: Tracker, label: str) -> Iterator[Callable[[int], None]]:
-    """A progress bar over every patient on stderr (a terminal only); yields ``read(n)``."""
-    total = tracker.patient_count()
-    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
-                  MofNCompleteColumn(), TimeRemainingColumn(), console=err, transient=True,
-                  disable=not err.is_terminal) as bar:
-        task = bar.add_task(label, total=total)
-        yield lambda n: bar.update(task, completed=n)
 
 
 @commands.command()
@@ -50,7 +34,7 @@ def audit(as_json: Annotated[bool, typer.Option("--json", help="Print the cohort
     day_from, day_to = day_option(start, "--from"), day_option(end, "--to")
     csv_out = csv_file.open("w", encoding="utf-8", newline="") if csv_file else None
     try:
-        with _progress(tracker, "Auditing") as read:
+        with progress_bar(tracker, "Auditing") as read:
             run = tracker.run_audit(day_to, day_from, day_to, csv=csv_out, identified=identified,
                                     progress=read)
     finally:
@@ -78,6 +62,6 @@ def export_xes(file: Annotated[Path, typer.Argument(help="The .xes file to write
                as_of: Annotated[str | None, typer.Option("--as-of")] = None) -> None:
     """The event log as IEEE 1849 XES: one trace per patient, for process-mining tools."""
     tracker = open_tracker()
-    with file.open("w", encoding="utf-8") as out, _progress(tracker, "Exporting") as read:
+    with file.open("w", encoding="utf-8") as out, progress_bar(tracker, "Exporting") as read:
         count = tracker.write_event_log_xes(out, day_option(as_of), identified=identified, progress=read)
     err.print(f"{count} trace(s) written to {file}")

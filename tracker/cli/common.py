@@ -4,13 +4,15 @@ tracker each command works on (built at the composition root, tracker.compose)."
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from functools import wraps
 from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from journey.errors import Conflict, EntryRefused, InvalidScenario, JourneyError, NotFound
 from tracker.application import Tracker
@@ -55,6 +57,18 @@ def day_option(value: str | None, what: str = "--as-of") -> date | None:
 def open_tracker(migrate: bool = True, as_of: date | None = None) -> Tracker:
     """The tracker on the configured database (the settings are read now, once)."""
     return build_tracker(migrate=migrate, as_of=as_of)
+
+
+@contextmanager
+def progress_bar(tracker: Tracker, label: str) -> Iterator[Callable[[int], None]]:
+    """A progress bar over every patient on stderr (a terminal only); yields ``done(n)``, told
+    how many patients are done so far."""
+    total = tracker.patient_count()
+    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
+                  MofNCompleteColumn(), TimeRemainingColumn(), console=err, transient=True,
+                  disable=not err.is_terminal) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n: bar.update(task, completed=n)
 
 
 def say(text: str) -> None:

@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from journey.errors import Conflict, EntryRefused, InvalidScenario, JourneyError, NotFound
 from tracker.application import AccessDenied, NotSignedIn, Tracker, Users
-from tracker.web import api, pages
+from tracker.web import api, fhir, pages
 from tracker.web.auth import CsrfRefused, Sessions
 
 HERE = Path(__file__).resolve().parent
@@ -105,5 +105,6 @@ def create_app(tracker: Tracker, users: Users | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     # one router per concern, one line each
     app.include_router(api.router)  # the REST API under /api/v1
+    app.include_router(fhir.router)  # /api/v1/patients/{ref}/fhir, /api/v1/fhir (docs/fhir.md)
     app.include_router(pages.router)  # the pages
     return app

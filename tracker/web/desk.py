@@ -17,6 +17,7 @@ from journey.events import EventType
 from journey.reminders import ReminderStatus
 from tracker.application import (
     Account,
+    FhirImportReport,
     NewAccount,
     PatientRecord,
     PatientView,
@@ -128,6 +129,26 @@ class Desk:
                                               until=until, reason=reason, text=text)
         self._log("write", result.patient_ref, f"{action} reminder {reminder_id}")
         return result.sentence()
+
+    # -- FHIR (docs/fhir.md) ------------------------------------------------------------------
+    def fhir_bundle(self, given: str, as_of: date | None = None) -> dict[str, Any]:
+        """The patient's mCODE bundle, as the patient view's roles may read it: auditors get the
+        pseudonymised bundle (the keyed pseudonym, no free text)."""
+        self.account.require(Permission.READ_PATIENTS)
+        ref = self.resolve(given)
+        bundle = self.tracker.fhir_bundle(ref, self.account.pseudonymous, as_of)
+        self._log("read", ref, "fhir bundle")
+        return bundle
+
+    def import_fhir(self, document: Mapping[str, Any]) -> FhirImportReport:
+        """Import a Bundle (or one resource): each patient whole or not at all; the one error, in
+        words, when nothing could be recorded."""
+        self.account.require(Permission.IMPORT_RECORDS)
+        report = self.tracker.import_fhir([document], actor=f"web:{self.account.name}", source="fhir:api")
+        for p in report.imported:
+            self._log("write", p.read.ref, "fhir import")
+        report.raise_if_nothing_recorded()
+        return report
 
     # -- audit, exports, users ----------------------------------------------------------------
     def audit(self) -> dict[str, Any]:

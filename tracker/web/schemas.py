@@ -227,3 +227,22 @@ def _event_model() -> type[BaseModel]:
 
 
 EventIn = _event_model()
+
+
+class FhirPatientOut(BaseModel):
+    resource: str = Field(description="the Patient resource of the input, e.g. Patient/abc")
+    ref: str | None = Field(description="the patient reference it is recorded under")
+    status: str = Field(description="imported | refused | contradicts")
+    message: str
+    added: int = 0
+    already_recorded: int = 0
+    refused_entries: list[str] = Field(default_factory=list,
+                                       description="entries the pathway refused, with the resource")
+    not_imported: list[str] = Field(default_factory=list, description="resource: why it was not imported")
+    derived: int = Field(0, description="reminders (Task) read but not imported: the tracker derives them")
+
+
+class FhirImportOut(BaseModel):
+    patients: list[FhirPatientOut]
+    not_imported: list[str] = Field(default_factory=list,
+                                    description="resources of no patient of the input, or not FHIR R4")
