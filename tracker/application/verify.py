@@ -45,11 +45,11 @@ def _verify_one(ctx: Context, uow: UnitOfWork, stored: StoredJourney) -> Iterato
         yield (f"{ref}: stored phase {row.phase!r} but the log implies {outcome.phase.value!r} "
                f"on {row.phase_on}.")
     kept = uow.patients.stored_memory(row.id)
-    if kept is not None and kept[:2] == (PATHWAY_VERSION, len(stored.event_rows)):
-        if kept[2] != outcome.memory:
-            yield (f"{ref}: what the tracker remembers of the journey (to record the next entry "
-                   f"without reading the log) differs from what the log implies; it is rebuilt from "
-                   f"the log by the next backdated entry or re-derivation.")
+    if kept is not None and kept[:2] == (PATHWAY_VERSION, len(stored.event_rows)) \
+            and kept[2] != outcome.memory:
+        yield (f"{ref}: what the tracker remembers of the journey (to record the next entry "
+               f"without reading the log) differs from what the log implies; it is rebuilt from "
+               f"the log by the next backdated entry or re-derivation.")
     if row.derived_with != PATHWAY_VERSION:
         yield (f"{ref}: derived under other rules ({row.derived_with or 'before 2026.12'}); start "
                f"the tracker once to re-derive it from the log.")
