@@ -5,8 +5,8 @@ so a lazy import cannot hide a dependency.
     faces          tracker.cli, tracker.web, tracker.scheduler: the application and the domain
                    (the CLI also the composition root, which starts the other faces)
     application    tracker.application: db's repositories (never its tables), the domain, and the
-                   rooms below it (reports, demo, clock, settings)
-    below it       tracker.reports, tracker.demo, tracker.clock, tracker.settings
+                   rooms below it (reports, demo, evidence, clock, settings)
+    below it       tracker.reports, tracker.demo, tracker.evidence, tracker.clock, tracker.settings
     persistence    db: the domain; the only package that touches SQLAlchemy or SQLModel
     domain         journey: itself (tests/unit/test_domain_is_pure.py)
 """
@@ -32,10 +32,12 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "tracker.scheduler": ("journey", "tracker.application"),
     "tracker.compose": ("db.engine", "db.migrate", "tracker.application", "tracker.clock",
                         "tracker.settings", "tracker.web", "tracker.scheduler"),
-    "tracker.application": ("journey", "db", "tracker.reports", "tracker.demo", "tracker.clock",
-                            "tracker.settings"),
+    "tracker.application": ("journey", "db", "tracker.reports", "tracker.demo", "tracker.evidence",
+                            "tracker.clock", "tracker.settings"),
     "tracker.demo": ("journey", "db"),
     "tracker.reports": ("journey",),
+    #: the checkpoints' Merkle tree, signatures and files: pure, neither db nor the faces
+    "tracker.evidence": (),
     "tracker.clock": (),
     "tracker.settings": ("journey",),
     "tracker": (),
