@@ -11,6 +11,7 @@ import typer
 
 from tracker.cli import audit, operations, patients, scheduler, users
 from tracker.cli.demo import demo_app
+from tracker.cli.evidence import checkpoint_app
 from tracker.cli.reminders import reminder_app
 
 app = typer.Typer(help="Treatment-journey tracker for colorectal liver metastases.",
@@ -22,6 +23,7 @@ app.add_typer(scheduler.commands)  # scheduler, notifications
 app.add_typer(users.commands)  # user add|list|token, serve
 app.add_typer(operations.commands)  # backup, restore
 app.add_typer(demo_app, name="demo")  # demo generate
+app.add_typer(checkpoint_app, name="checkpoint")  # checkpoint, checkpoint keygen|proof
 
 
 def main() -> None:
