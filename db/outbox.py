@@ -78,8 +78,9 @@ def queue_notices(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> 
     if not rows:
         return 0
     fingerprints = [_fingerprint_of(row) for row in rows]
-    delivered = dict(connection.execute(select(DELIVERED.c.fingerprint, DELIVERED.c.sent_at)
-                                        .where(DELIVERED.c.fingerprint.in_(set(fingerprints)))).tuples())
+    delivered = {fingerprint: sent_at for fingerprint, sent_at in connection.execute(
+        select(DELIVERED.c.fingerprint, DELIVERED.c.sent_at)
+        .where(DELIVERED.c.fingerprint.in_(set(fingerprints))))}
     if delivered:
         rows = [{**row, "state": NoticeState.SUPERSEDED.value,
                  "last_error": f"not sent again: delivered on {delivered[fp]:%Y-%m-%d %H:%M} UTC, "

@@ -64,7 +64,7 @@ def cli(evidence_env: dict[str, str]) -> Callable[..., Any]:
 
 
 @pytest.fixture
-def clinic(database_url: str, keys: dict[str, Path]) -> Any:  # noqa: F811  (this module's own)
+def clinic(database_url: str, keys: dict[str, Path]) -> Any:
     tracker = build_tracker(Settings(database_url=database_url, checkpoint_path=keys["store"],
                                      checkpoint_key=keys["private"], checkpoint_public_keys=keys["public"]),
                             clock=FixedClock(TODAY))
@@ -78,7 +78,10 @@ def said(result: Any) -> str:
     return " ".join(result.output.split())
 
 
-def rewrite_by_hand(tracker: Any, ref: str, edit: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]) -> None:
+Edit = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
+
+
+def rewrite_by_hand(tracker: Any, ref: str, edit: Edit) -> None:
     """What an attacker with write access does: change the log, then recompute every content hash,
     every chain link and the patient's head and length with the project's own functions."""
     with tracker.engine.begin() as connection:
@@ -150,7 +153,8 @@ def test_a_patient_deleted_whole_is_caught(clinic: Any, cli: Any) -> None:
         connection.execute(delete(PATIENT).where(PATIENT.c.id == patient_id))
     assert cli("verify").exit_code == 0
     done = cli("verify", "--checkpoints", str(clinic.settings.checkpoint_path))
-    assert done.exit_code == 1 and "P-A: checkpoint 1" in said(done) and "no longer in the database" in said(done)
+    assert done.exit_code == 1
+    assert "P-A: checkpoint 1" in said(done) and "no longer in the database" in said(done)
 
 
 def test_entries_since_the_last_checkpoint_are_reported_as_not_yet_witnessed(clinic: Any, cli: Any) -> None:
@@ -161,7 +165,8 @@ def test_entries_since_the_last_checkpoint_are_reported_as_not_yet_witnessed(cli
                         actor="dr:bob")
     done = cli("verify", "--checkpoints", str(clinic.settings.checkpoint_path))
     assert done.exit_code == 0, done.output
-    assert "1 entries of 1 patient(s) were recorded after the last checkpoint: not yet witnessed" in said(done)
+    assert "1 entries of 1 patient(s) were recorded after the last checkpoint: not yet witnessed" \
+        in said(done)
     second = cli("checkpoint")
     assert "Checkpoint 2 written" in said(second) and "1 of them witnessed for the first time" in said(second)
     done = cli("verify", "--checkpoints", str(clinic.settings.checkpoint_path))
@@ -177,11 +182,13 @@ def test_a_checkpoint_signed_with_another_key_is_refused(clinic: Any, cli: Any, 
     # the attacker alters the log and witnesses it in a store of their own, with their own key
     rewrite_by_hand(clinic, "P-A", lambda entries: entries[:-1])
     forged = tmp_path / "forged"
-    done = cli("checkpoint", JOURNEY_CHECKPOINT_PATH=str(forged), JOURNEY_CHECKPOINT_KEY=str(tmp_path / "mallory.key"),
+    done = cli("checkpoint", JOURNEY_CHECKPOINT_PATH=str(forged),
+               JOURNEY_CHECKPOINT_KEY=str(tmp_path / "mallory.key"),
                JOURNEY_CHECKPOINT_PUBLIC_KEYS=str(tmp_path / "mallory.pub"))
     assert done.exit_code == 0, done.output
     done = cli("verify", "--checkpoints", str(forged))
-    assert done.exit_code == 1 and "checkpoint 1" in said(done) and "not among the trusted public keys" in said(done)
+    assert done.exit_code == 1
+    assert "checkpoint 1" in said(done) and "not among the trusted public keys" in said(done)
 
 
 def test_verification_needs_only_the_public_key(clinic: Any, cli: Any, keys: dict[str, Path]) -> None:
