@@ -55,10 +55,8 @@ def cli(evidence_env: dict[str, str]) -> Callable[..., Any]:
     from tracker.cli import app
 
     def run(*args: str, **env: str | None) -> Any:
-        merged = {k: v for k, v in {**evidence_env, **env}.items() if v is not None}
-        for name in ("JOURNEY_CHECKPOINT_PATH", "JOURNEY_CHECKPOINT_KEY", "JOURNEY_CHECKPOINT_PUBLIC_KEYS"):
-            merged.setdefault(name, "")
-        return CliRunner().invoke(app, list(args), env=merged, catch_exceptions=False)
+        # a None value unsets the variable for the command (CliRunner's rule)
+        return CliRunner().invoke(app, list(args), env={**evidence_env, **env}, catch_exceptions=False)
 
     return run
 
@@ -200,3 +198,11 @@ def test_verification_needs_only_the_public_key(clinic: Any, cli: Any, keys: dic
     assert "the database extends every checkpoint" in said(done)
     proof = cli("checkpoint", "proof", "P-A", "--checkpoints", str(keys["store"]))
     assert proof.exit_code == 0 and '"path"' in proof.output
+    file = keys["store"].parent / "P-A.proof.json"
+    file.write_text(proof.stdout)
+    done = cli("checkpoint", "check-proof", str(file), "--public-key", str(keys["public"]),
+               JOURNEY_CHECKPOINT_KEY=None, JOURNEY_CHECKPOINT_PUBLIC_KEYS=None, JOURNEY_DATABASE_URL=None)
+    assert done.exit_code == 0 and "The proof holds: checkpoint 1" in said(done), done.output
+    file.write_text(proof.stdout.replace('"length": 5', '"length": 4'))
+    done = cli("checkpoint", "check-proof", str(file), "--public-key", str(keys["public"]))
+    assert done.exit_code == 1 and "do not lead to the signed root" in said(done)

@@ -28,6 +28,7 @@ from tracker.evidence.checkpoints import (
     Difference,
     Leaf,
     Witness,
+    check_proof,
     make_checkpoint,
     read_witness,
 )
@@ -235,6 +236,17 @@ def proof(ctx: Context, ref: str, path: Path | None = None) -> dict[str, object]
         return last.proof(ref)
     except KeyError:
         raise EvidenceUnavailable(f"{last.name} does not witness a patient {ref!r}.") from None
+
+
+def check_patient_proof(ctx: Context, given: dict[str, object],
+                        public_keys: list[Path] | None = None) -> str | None:
+    """Why one patient's proof (:func:`proof`) does not hold under the trusted keys; None when
+    it does. No database is read: the proof and the public key are all it takes."""
+    try:
+        return check_proof(given, keyring(ctx, public_keys))
+    except (KeyError, TypeError, ValueError) as e:
+        raise EvidenceUnavailable(f"This is not a proof written by `journey checkpoint proof` "
+                                  f"({type(e).__name__}: {e}).") from None
 
 
 # -- comparing the database with what was witnessed ---------------------------------------------------

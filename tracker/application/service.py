@@ -89,6 +89,10 @@ class Tracker(Context):
     def checkpoint_proof(self, ref: str, path: Path | None = None) -> dict[str, object]:
         return _evidence.proof(self, ref, path)
 
+    def check_checkpoint_proof(self, proof: dict[str, object],
+                               public_keys: list[Path] | None = None) -> str | None:
+        return _evidence.check_patient_proof(self, proof, public_keys)
+
     # -- reminders ----------------------------------------------------------------------------
     def act_on_reminder(self, action: str, reminder_id: int, actor: str, until: date | None = None,
                         reason: str | None = None, text: str | None = None) -> ActionResult:

@@ -56,3 +56,24 @@ def proof(
     patient's leaf and its audit path; the public key is all it takes to check it."""
     # no database is needed: the proof comes from the checkpoint files
     print(json.dumps(open_tracker(migrate=False).checkpoint_proof(ref, checkpoints), indent=2))
+
+
+@checkpoint_app.command("check-proof")
+@friendly
+def check_proof(
+        file: Annotated[Path, typer.Argument(help="A proof written by `journey checkpoint proof`.")],
+        public_key: Annotated[list[Path] | None, typer.Option(
+            "--public-key", help="A file of trusted public keys (repeatable); default "
+                                 "JOURNEY_CHECKPOINT_PUBLIC_KEYS.")] = None) -> None:
+    """Check one patient's proof with the public key alone (exit 1 if it does not hold)."""
+    try:
+        given = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise typer.BadParameter(f"{file} cannot be read as JSON ({e}).") from None
+    why = open_tracker(migrate=False).check_checkpoint_proof(given, public_key or None)
+    if why:
+        out.print(f"[red]x[/] The proof does not hold: {why}.", highlight=False)
+        raise typer.Exit(1)
+    leaf, statement = given["leaf"], given["statement"]
+    say(f"The proof holds: checkpoint {statement['sequence']} ({statement['issued_at']}) witnessed "
+        f"{leaf['ref']} with {leaf['length']} entries ending in {leaf['head']}.")
