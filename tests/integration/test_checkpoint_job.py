@@ -71,3 +71,23 @@ def test_the_job_witnesses_the_logs_and_sends_the_signed_statement_to_the_webhoo
     trusted = load_keyring(tmp_path / "k.pub")
     assert trusted.verify(statement.key, statement.message(), payload["signature"]) is None
     tracker.engine.dispose()
+
+
+def test_entries_recorded_while_the_checkpoint_reads_wait_for_the_next_one(tmp_path: Path) -> None:
+    """On PostgreSQL each statement reads its own moment: an entry committed between reading the
+    heads and reading the logs is not a broken log, only one the next checkpoint witnesses."""
+    from db.patients import LogHead, chain_of
+    from tracker.application.evidence import _witness_one
+
+    tracker = build_tracker(settings_for(tmp_path), clock=FixedClock(TODAY))
+    tracker.import_scenario(read_scenario(scenario(*PERIOP_START, ref="P-A")), actor="import")
+    with tracker.unit_of_work() as uow:
+        (head,) = uow.patients.heads()
+        entries = uow.patients.logs_of([head.patient_id])[head.patient_id]
+    links = chain_of(entries)
+    for seen in (1, 0):  # the heads were read when the log had 1 entry, or none
+        stale = LogHead(head.patient_id, "P-A", seen, links[seen - 1] if seen else "0" * 64)
+        leaf, problem = _witness_one(stale, entries, None, None)
+        assert problem is None and leaf is not None
+        assert (leaf.length, leaf.head, leaf.links) == (seen, stale.head, tuple(links[:seen]))
+    tracker.engine.dispose()
