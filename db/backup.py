@@ -15,6 +15,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import inspect, text
@@ -82,6 +83,58 @@ def restore(database_url: str, source: Path, replace: bool = False) -> None:
               "--single-transaction", "--exit-on-error", str(source)], url, flag="--dbname")
 
 
+def logs_in_backup(database_url: str, source: Path) -> dict[str, tuple[int, str]]:
+    """Each patient's log in a backup, without restoring it: (how many entries, the stored link
+    of the last), by reference. A restore compares them with what the checkpoints witnessed
+    before it replaces anything (tracker.application.operations)."""
+    if not source.is_file():
+        raise NotFound(f"There is no backup file {source}.")
+    if _backup_kind(source) == "sqlite":
+        backup_db = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        try:
+            _check_sqlite(backup_db, source.name)
+            rows = backup_db.execute(
+                "SELECT p.ref, count(e.id), (SELECT l.chain_hash FROM event l WHERE l.patient_id = p.id "
+                "ORDER BY l.seq DESC LIMIT 1) FROM patient p LEFT JOIN event e ON e.patient_id = p.id "
+                "GROUP BY p.id, p.ref").fetchall()
+        finally:
+            backup_db.close()
+        return {ref: (count, head or _GENESIS) for ref, count, head in rows}
+    # pg_dump's custom format: pg_restore writes the two tables' rows as COPY text, read here
+    script = _run([_pg_tool("pg_restore"), "--data-only", "--table=patient", "--table=event", "--file=-",
+                   str(source)], make_url(database_url), database=False)
+    refs: dict[str, str] = {}
+    logs: dict[str, list[tuple[int, str]]] = {}
+    for table, row in _copy_rows(script):
+        if table == "patient":
+            refs[row["id"]] = row["ref"]
+        elif table == "event":
+            logs.setdefault(row["patient_id"], []).append((int(row["seq"]), row["chain_hash"]))
+    return {ref: (len(logs.get(pid, [])), max(logs[pid])[1] if logs.get(pid) else _GENESIS)
+            for pid, ref in refs.items()}
+
+
+#: the link before a first entry (db.patients.GENESIS; not imported: backups stand alone)
+_GENESIS = "0" * 64
+
+
+def _copy_rows(script: str) -> Iterator[tuple[str, dict[str, str]]]:
+    """(table, row by column) of the ``COPY ... FROM stdin`` blocks of a pg_restore script. Only
+    plain columns are read (ids, references, numbers, hex): no COPY escapes to undo."""
+    table, columns = "", []
+    for line in script.splitlines():
+        if not table:
+            if line.startswith("COPY "):
+                name, _, rest = line[5:].partition(" (")
+                table = name.rpartition(".")[2].strip('"')
+                columns = [c.strip().strip('"') for c in rest.partition(")")[0].split(",")]
+            continue
+        if line == "\\.":
+            table = ""
+            continue
+        yield table, dict(zip(columns, line.split("\t"), strict=True))
+
+
 # -- SQLite ------------------------------------------------------------------------------------
 
 def _sqlite_path(url: URL) -> Path:
@@ -143,7 +196,7 @@ def _pg_tool(name: str) -> str:
                        f"(apt-get install postgresql-client) in the same major version as the server.")
 
 
-def _run(command: list[str], url: URL, database: bool = True, flag: str = "") -> None:
+def _run(command: list[str], url: URL, database: bool = True, flag: str = "") -> str:
     """Run a PostgreSQL tool with the connection in PG* variables (no password on the command
     line, where other users could read it)."""
     env = dict(os.environ)
@@ -160,6 +213,7 @@ def _run(command: list[str], url: URL, database: bool = True, flag: str = "") ->
     if done.returncode != 0:
         tool = Path(command[0]).name
         raise BackupFailed(f"{tool} failed (exit {done.returncode}): {done.stderr.strip()[-800:]}")
+    return done.stdout
 
 
 # -- both ----------------------------------------------------------------------------------------
@@ -173,6 +227,13 @@ def _backup_kind(source: Path) -> str:
         return "postgresql"
     raise InvalidScenario(f"{source.name} is not a backup made by `journey backup` (neither a SQLite "
                           f"database nor a pg_dump custom-format archive).")
+
+
+def holds_database(database_url: str) -> bool:
+    """Whether there is a database to read at the URL (a SQLite file that does not exist is
+    none, and is not to be created by looking)."""
+    url = make_url(database_url)
+    return url.get_backend_name() != "sqlite" or _sqlite_path(url).exists()
 
 
 def _patients_in(database_url: str) -> int:

@@ -162,6 +162,26 @@ class WritableJourney:
         return len(self.events)
 
 
+@dataclass(frozen=True)
+class LogHead:
+    """A patient's log as its row states it: how many entries, and the link of the last."""
+
+    patient_id: int
+    ref: str
+    length: int
+    head: str
+
+
+def chain_of(entries: Sequence[EntryRecord]) -> list[str]:
+    """The links of a stored log recomputed from its entries' content (:func:`link_of`), never
+    read from their ``chain_hash``: what a checkpoint witnesses, and what is compared with it."""
+    links, previous = [], GENESIS
+    for entry in entries:
+        previous = link_of(previous, entry)
+        links.append(previous)
+    return links
+
+
 def profile_of(row: PatientRecord) -> PatientProfile:
     return read_profile(row.profile)
 
@@ -325,12 +345,26 @@ class Patients:
             select(*_PATIENT_COLUMNS).where(PATIENT.c.id.in_(ids)).order_by(PATIENT.c.id))]
         return self._with_logs(rows)
 
-    def _with_logs(self, rows: list[PatientRecord], keep_unreadable: bool = False) -> list[StoredJourney]:
-        logs: dict[int, list[EntryRecord]] = {r.id: [] for r in rows}
+    def logs_of(self, ids: Sequence[int]) -> dict[int, list[EntryRecord]]:
+        """These patients' stored entries, each log in order (one query)."""
+        logs: dict[int, list[EntryRecord]] = {i: [] for i in ids}
+        if not logs:
+            return logs
         for e in self.connection.execute(select(*_ENTRY_COLUMNS)
                                          .where(EVENT.c.patient_id.in_(list(logs)))
                                          .order_by(EVENT.c.patient_id, EVENT.c.seq)):
             logs[e.patient_id].append(record_of(EntryRecord, e._mapping))
+        return logs
+
+    def heads(self) -> list[LogHead]:
+        """Every patient's log as the patient row states it (length and head link), by id: what
+        a checkpoint witnesses, read without the logs."""
+        return [LogHead(*r) for r in self.connection.execute(
+            select(PATIENT.c.id, PATIENT.c.ref, PATIENT.c.log_length, PATIENT.c.log_head)
+            .order_by(PATIENT.c.id))]
+
+    def _with_logs(self, rows: list[PatientRecord], keep_unreadable: bool = False) -> list[StoredJourney]:
+        logs = self.logs_of([r.id for r in rows])
         out = []
         for r in rows:
             read, unreadable = [], []

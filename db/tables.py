@@ -154,6 +154,20 @@ class NotificationRow(SQLModel, table=True):
     sent_at: datetime | None = None
 
 
+class DeliveredNoticeRow(SQLModel, table=True):
+    """The delivery ledger: notifications delivered by an earlier life of this database, carried
+    over by a restore (db.outbox.carry_deliveries). A notice queued again with the same meaning
+    (the same reminder's status, or the same digest, on the same channel) is not sent a second
+    time. No foreign keys: what it names may not exist in the restored database."""
+
+    __tablename__ = "delivered_notice"
+
+    #: what the notice said (db.outbox.notice_fingerprint), not the row or reminder ids
+    fingerprint: str = Field(primary_key=True, max_length=64)
+    idempotency_key: str = Field(max_length=64)
+    sent_at: datetime
+
+
 class SchedulerLease(SQLModel, table=True):
     """Only the holder of the lease runs scheduled jobs; others stand by (APScheduler 3 must
     never share a job store between processes)."""
@@ -241,6 +255,7 @@ EVENT = _table("event")
 REMINDER = _table("reminder")
 REMINDER_ACTION = _table("reminder_action")
 NOTIFICATION = _table("notification")
+DELIVERED = _table("delivered_notice")
 LEASE = _table("scheduler_lease")
 USER = _table("app_user")
 ACCESS_LOG = _table("access_log")

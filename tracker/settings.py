@@ -75,6 +75,18 @@ class Settings(BaseSettings):
     #: the first retry waits this long; each further one twice as long (capped at an hour)
     notification_backoff_seconds: int = Field(default=60, ge=1, le=3600)
 
+    # -- evidence kept outside the database (docs/operations.md, "Checkpoints") ---------------
+    #: the directory the signed checkpoints are appended to (unset: no checkpoints are taken)
+    checkpoint_path: Path | None = None
+    #: the Ed25519 private key that signs them (a PEM file the database never holds)
+    checkpoint_key: Path | None = None
+    #: the public keys a verifier trusts (PEM blocks; every key ever used, oldest first)
+    checkpoint_public_keys: Path | None = None
+    #: minutes between the scheduler's checkpoints (none is written when nothing changed)
+    checkpoint_interval_minutes: int = Field(default=60, ge=1, le=1440)
+    #: also send each checkpoint's signed statement to the webhook, a witness off this machine
+    checkpoint_witness: bool = False
+
     def pathway(self) -> PathwaySettings:
         return PathwaySettings(
             synchronous_window_days=self.synchronous_window_days,

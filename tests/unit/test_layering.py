@@ -5,9 +5,9 @@ so a lazy import cannot hide a dependency.
     faces          tracker.cli, tracker.web, tracker.scheduler: the application and the domain
                    (the CLI also the composition root, which starts the other faces)
     application    tracker.application: db's repositories (never its tables), the domain, and the
-                   rooms below it (reports, fhir, demo, clock, settings)
-    below it       tracker.reports, tracker.fhir (pure, like reports), tracker.demo, tracker.clock,
-                   tracker.settings
+                   rooms below it (reports, fhir, demo, evidence, clock, settings)
+    below it       tracker.reports, tracker.fhir (pure, like reports), tracker.demo, tracker.evidence,
+                   tracker.clock, tracker.settings
     persistence    db: the domain; the only package that touches SQLAlchemy or SQLModel
     domain         journey: itself (tests/unit/test_domain_is_pure.py)
 """
@@ -34,11 +34,13 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "tracker.compose": ("db.engine", "db.migrate", "tracker.application", "tracker.clock",
                         "tracker.settings", "tracker.web", "tracker.scheduler"),
     "tracker.application": ("journey", "db", "tracker.reports", "tracker.fhir", "tracker.demo",
-                            "tracker.clock", "tracker.settings"),
+                            "tracker.evidence", "tracker.clock", "tracker.settings"),
     "tracker.demo": ("journey", "db"),
     "tracker.reports": ("journey",),
     #: the FHIR mapping and checks, pure; of the libraries only fhir.resources.R4B (test_purity.py)
     "tracker.fhir": ("journey",),
+    #: the checkpoints' Merkle tree, signatures and files: pure, neither db nor the faces
+    "tracker.evidence": (),
     "tracker.clock": (),
     "tracker.settings": ("journey",),
     "tracker": (),

@@ -6,6 +6,7 @@ the database through db's unit of work and repositories (tests/unit/test_layerin
 from db.lease import LeaseUnavailable
 from db.records import AccessRecord, EntryRecord, NoticeRecord, PatientRecord, ReminderRecord
 from tracker.application.audit import EXPORT_KINDS, AuditedJourney, AuditRun
+from tracker.application.evidence import CheckpointReport, EvidenceUnavailable, generate_keys
 from tracker.application.fhir import FhirContradicts, FhirImportReport, FhirRefused, PatientOutcome
 from tracker.application.files import load_fhir_documents, load_scenario, scenario_files
 from tracker.application.findings import Findings
@@ -31,16 +32,18 @@ from tracker.application.users import (
     Role,
     Users,
 )
+from tracker.application.verify import Verification
 from tracker.clock import Clock
 from tracker.reports.exports import CSV_COLUMNS, pseudonym
 from tracker.settings import Settings
 
 __all__ = [
     "CSV_COLUMNS", "EXPORT_KINDS", "GRANTS", "AccessDenied", "AccessRecord", "Account", "ActionResult",
-    "AuditRun", "AuditedJourney", "Clock", "DeliveryError", "DeliveryReport", "DismissReason",
-    "EntryRecord", "FhirContradicts", "FhirImportReport", "FhirRefused", "Findings", "ImportReport",
-    "LeaseUnavailable", "NewAccount", "NotSignedIn", "NoticeRecord", "PatientOutcome", "PatientRecord",
-    "PatientView", "Permission", "RecordResult", "ReminderRecord", "RestoreReport", "Role", "Sender",
-    "Settings", "SnoozeReason", "SweepReport", "Tracker", "Users", "WorklistItem", "load_fhir_documents",
+    "AuditRun", "AuditedJourney", "CheckpointReport", "Clock", "DeliveryError", "DeliveryReport",
+    "DismissReason", "EntryRecord", "EvidenceUnavailable", "FhirContradicts", "FhirImportReport",
+    "FhirRefused", "Findings", "ImportReport", "LeaseUnavailable", "NewAccount", "NotSignedIn",
+    "NoticeRecord", "PatientOutcome", "PatientRecord", "PatientView", "Permission", "RecordResult",
+    "ReminderRecord", "RestoreReport", "Role", "Sender", "Settings", "SnoozeReason", "SweepReport",
+    "Tracker", "Users", "Verification", "WorklistItem", "generate_keys", "load_fhir_documents",
     "load_scenario", "pseudonym", "replay_document", "scenario_files",
 ]

@@ -18,6 +18,7 @@ from db.lease import Lease
 from db.records import NoticeRecord, PatientRecord, ReminderActionRecord
 from journey.scenario import Scenario
 from tracker.application import audit as _audit
+from tracker.application import evidence as _evidence
 from tracker.application import fhir as _fhir
 from tracker.application import notifications as _notifications
 from tracker.application import operations as _operations
@@ -27,6 +28,7 @@ from tracker.application import sweep as _sweep
 from tracker.application import verify as _verify
 from tracker.application.audit import AuditedJourney, AuditRun
 from tracker.application.context import Context
+from tracker.application.evidence import CheckpointReport
 from tracker.application.fhir import FhirImportReport
 from tracker.application.notifications import DeliveryReport
 from tracker.application.operations import RestoreReport
@@ -34,6 +36,7 @@ from tracker.application.patients import ImportReport, PatientView, RecordResult
 from tracker.application.reminders import ActionResult
 from tracker.application.sweep import SweepReport
 from tracker.application.users import Users
+from tracker.application.verify import Verification
 from tracker.demo.cohort import generate_cohort
 from tracker.demo.loading import LoadReport, bulk_generate, import_cohort
 
@@ -77,6 +80,20 @@ class Tracker(Context):
 
     def verify(self) -> Iterator[str]:
         return _verify.verify(self)
+
+    # -- evidence kept outside the database ---------------------------------------------------
+    def checkpoint(self) -> CheckpointReport:
+        return _evidence.take_checkpoint(self)
+
+    def verify_with_checkpoints(self, path: Path, public_keys: list[Path] | None = None) -> Verification:
+        return _verify.verify_with_checkpoints(self, path, public_keys)
+
+    def checkpoint_proof(self, ref: str, path: Path | None = None) -> dict[str, object]:
+        return _evidence.proof(self, ref, path)
+
+    def check_checkpoint_proof(self, proof: dict[str, object],
+                               public_keys: list[Path] | None = None) -> str | None:
+        return _evidence.check_patient_proof(self, proof, public_keys)
 
     # -- reminders ----------------------------------------------------------------------------
     def act_on_reminder(self, action: str, reminder_id: int, actor: str, until: date | None = None,
@@ -156,8 +173,8 @@ class Tracker(Context):
     def backup(self, destination: Path, overwrite: bool = False) -> int:
         return _operations.backup(self, destination, overwrite)
 
-    def restore(self, source: Path, replace: bool = False) -> RestoreReport:
-        return _operations.restore(self, source, replace)
+    def restore(self, source: Path, replace: bool = False, accept_rollback: bool = False) -> RestoreReport:
+        return _operations.restore(self, source, replace, accept_rollback)
 
     def generate_demo_cohort(self, patients: int, seed: int, *, bulk: bool = False, start: int = 0,
                              batch: int = 2000, workers: int = 1, progress: bool = False) -> LoadReport:

@@ -1,24 +1,73 @@
 """Proving the stored state: what is stored equals what the event log implies (``journey
-verify``): every hash link, the log's head, no refused entry in the log, the phase, the reminders."""
+verify``): every hash link, the log's head, no refused entry in the log, the phase, the reminders;
+and, given the checkpoints (``journey verify --checkpoints``), that every log extends what they
+witnessed, its links recomputed from the entries' content."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
-from db.patients import GENESIS, StoredJourney, content_hash, link_of
+from db.patients import GENESIS, StoredJourney, chain_of, content_hash, link_of
 from db.reminders import implied_key, reminder_of, stored_key
 from db.unit_of_work import UnitOfWork
 from journey.course import PATHWAY_VERSION, follow_journey
 from journey.reminders import Reminder
 from tracker.application.context import Context
+from tracker.application.evidence import difference_sentence, witness
+from tracker.evidence.checkpoints import Witness
 
 
-def verify(ctx: Context) -> Iterator[str]:
-    """Differences between what is stored and what the event log implies (none when sound)."""
+@dataclass
+class Verification:
+    """What ``journey verify --checkpoints`` found: ``problems`` (exit 1) and ``notes`` (what no
+    checkpoint has witnessed yet, rollbacks the operator accepted)."""
+
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def verify(ctx: Context, witnessed: Witness | None = None) -> Iterator[str]:
+    """Differences between what is stored and what the event log implies (none when sound); with
+    ``witnessed``, also every log that does not extend what the checkpoints witnessed, and every
+    witnessed patient missing from the database."""
+    seen: set[str] = set()
     with ctx.unit_of_work() as uow:
         for stored in uow.patients.stream(keep_unreadable=True):
+            seen.add(stored.row.ref)
             yield from _verify_one(ctx, uow, stored)
+            if witnessed is not None:
+                found = witnessed.compare(stored.row.ref, chain_of(stored.event_rows))
+                if found is not None:
+                    yield difference_sentence(found, stored.event_rows)
+    if witnessed is not None:
+        for ref, patient in sorted(witnessed.patients.items()):
+            if ref not in seen and patient.length:
+                yield (f"{ref}: {patient.by(1)} witnessed {patient.length} entries of this patient, who "
+                       f"is no longer in the database (entry 1 and all after it were removed).")
+
+
+def verify_with_checkpoints(ctx: Context, path: Path, public_keys: list[Path] | None = None) -> Verification:
+    """``journey verify --checkpoints PATH``: the stored state, and the database against every
+    checkpoint in PATH (checked with the trusted public keys only)."""
+    witnessed = witness(ctx, path, public_keys)
+    result = Verification(problems=list(witnessed.problems), notes=list(witnessed.notes))
+    result.problems += verify(ctx, witnessed)
+    unwitnessed, patients = 0, 0
+    with ctx.unit_of_work() as uow:
+        for head in uow.patients.heads():
+            later = witnessed.unwitnessed(head.ref, head.length)
+            if later > 0:
+                unwitnessed, patients = unwitnessed + later, patients + 1
+    last = witnessed.last
+    if last is not None:
+        result.notes.append(f"{len(witnessed.checkpoints)} checkpoint(s) read, the last {last.name}.")
+    if unwitnessed:
+        result.notes.append(f"{unwitnessed} entries of {patients} patient(s) were recorded after the last "
+                            f"checkpoint: not yet witnessed (a checkpoint will cover them).")
+    return result
 
 
 def _verify_one(ctx: Context, uow: UnitOfWork, stored: StoredJourney) -> Iterator[str]:

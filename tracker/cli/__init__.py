@@ -11,6 +11,7 @@ import typer
 
 from tracker.cli import audit, operations, patients, scheduler, users
 from tracker.cli.demo import demo_app
+from tracker.cli.evidence import checkpoint_app
 from tracker.cli.fhir import fhir_app
 from tracker.cli.reminders import reminder_app
 
@@ -24,6 +25,7 @@ app.add_typer(users.commands)  # user add|list|token, serve
 app.add_typer(operations.commands)  # backup, restore
 app.add_typer(demo_app, name="demo")  # demo generate
 app.add_typer(fhir_app, name="fhir")  # fhir export|import (docs/fhir.md)
+app.add_typer(checkpoint_app, name="checkpoint")  # checkpoint, checkpoint keygen|proof
 
 
 def main() -> None:

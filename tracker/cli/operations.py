@@ -30,12 +30,22 @@ def backup_command(
 def restore_command(
         file: Annotated[Path, typer.Argument(help="A file written by `journey backup`.")],
         replace: Annotated[bool, typer.Option(
-            help="Allow replacing a database that already holds patients.")] = False) -> None:
+            help="Allow replacing a database that already holds patients.")] = False,
+        accept_rollback: Annotated[bool, typer.Option(
+            help="Allow giving up entries that checkpoints witnessed (a new checkpoint records it).")]
+        = False) -> None:
     """Replace the configured database's content by a backup, then verify it (exit 1 if it differs).
-    Stop the web app and the scheduler first."""
+    What the replaced database delivered is never sent again. Stop the web app and the scheduler first."""
     # the restore migrates what it restored; the database it replaces is left as it is until then
-    report = open_tracker(migrate=False).restore(file, replace=replace)
+    report = open_tracker(migrate=False).restore(file, replace=replace, accept_rollback=accept_rollback)
     out.print(f"Restored {file}: {report.patients} patient(s), {report.events} event(s).", highlight=False)
+    if report.deliveries:
+        out.print(f"{report.deliveries} notification(s) delivered before the restore will not be sent again.",
+                  highlight=False)
+    for line in report.rolled_back:
+        out.print(f"[yellow]rolled back[/] {line}", highlight=False)
+    if report.checkpoint is not None:
+        out.print(f"Checkpoint {report.checkpoint} records the rollback.", highlight=False)
     for problem in report.problems:
         out.print(f"[red]x[/] {problem}", highlight=False)
     if report.problems:

@@ -141,15 +141,30 @@ def worklist(as_of: AsOf = None,
 
 @commands.command()
 @friendly
-def verify() -> None:
-    """Prove that every stored phase, reminder and hash link equals what the event log implies."""
-    problems = list(open_tracker().verify())
+def verify(
+        checkpoints: Annotated[Path | None, typer.Option(
+            "--checkpoints", help="Also prove that the database extends every checkpoint in this directory "
+                                  "(or file).")] = None,
+        public_key: Annotated[list[Path] | None, typer.Option(
+            "--public-key", help="A file of trusted public keys (repeatable); default "
+                                 "JOURNEY_CHECKPOINT_PUBLIC_KEYS.")] = None) -> None:
+    """Prove that every stored phase, reminder and hash link equals what the event log implies; with
+    --checkpoints, that no entry a checkpoint witnessed was changed, removed or reordered."""
+    tracker = open_tracker()
+    if checkpoints is None:
+        problems, notes = list(tracker.verify()), []
+    else:
+        found = tracker.verify_with_checkpoints(checkpoints, public_key or None)
+        problems, notes = found.problems, found.notes
     for problem in problems:
         out.print(f"[red]x[/] {problem}", highlight=False)
+    for note in notes:
+        out.print(f"  {note}", highlight=False)
     if problems:
         out.print(f"{len(problems)} difference(s) found.")
         raise typer.Exit(1)
-    out.print("Verified: every stored phase, reminder and event link agrees with the event log.")
+    out.print("Verified: every stored phase, reminder and event link agrees with the event log"
+              + (", and the database extends every checkpoint." if checkpoints else "."))
 
 
 @commands.command()

@@ -66,6 +66,7 @@ def notifications_command(
     for row in rows:
         p = row.payload
         what = (f"digest {p.get('care_team')} {p.get('date')}" if row.kind == "digest"
+                else f"checkpoint {p.get('statement', {}).get('sequence')}" if row.kind == "checkpoint"
                 else f"{p.get('patient')} {p.get('kind')} {row.status} (due {p.get('due_on')})")
         style = {"failed": "bold red", "sent": "green", "superseded": "dim"}.get(row.state, "yellow")
         table.add_row(str(row.id), f"[{style}]{row.state}[/]", row.channel, what, str(row.attempts),

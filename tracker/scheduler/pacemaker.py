@@ -14,6 +14,9 @@ downtime gives the same rows. The choices that make that so (see docs/scheduler.
 - the digest is a ``CronTrigger`` in the site timezone: 07:30 local on both sides of a DST change;
   so is the nightly audit (01:30), which judges every patient for the new day and keeps the
   verdicts, so the day's audits read them instead of replaying every journey;
+- the checkpoint (``journey-checkpoint``, every ``JOURNEY_CHECKPOINT_INTERVAL_MINUTES``) runs only
+  when a checkpoint directory and a signing key are configured; it writes nothing when no log
+  moved since the last one;
 - **one active process**: APScheduler 3 must never share a job store, so only the holder of the
   ``scheduler_lease`` row starts it. The holder renews the lease every heartbeat; a standby tries
   to take it every heartbeat and succeeds once it has expired (a SIGKILLed holder is replaced
@@ -46,6 +49,7 @@ JOB_SWEEP = "journey-sweep"
 JOB_DELIVER = "journey-deliver"
 JOB_DIGEST = "journey-daily-digest"
 JOB_AUDIT = "journey-nightly-audit"
+JOB_CHECKPOINT = "journey-checkpoint"
 
 JOB_DEFAULTS = {"coalesce": True, "misfire_grace_time": None, "max_instances": 1}
 
@@ -92,6 +96,18 @@ def audit_job() -> None:
              tracker.clock.today())
 
 
+def checkpoint_job() -> None:
+    tracker = _tracker()
+    report = tracker.checkpoint()
+    log.info("job %s (pid %d): %s", JOB_CHECKPOINT, os.getpid(), report.sentence())
+    for problem in report.problems:
+        log.error("job %s: %s", JOB_CHECKPOINT, problem)
+
+
+def checkpoints_configured(settings: Settings) -> bool:
+    return settings.checkpoint_path is not None and settings.checkpoint_key is not None
+
+
 # -- the APScheduler --------------------------------------------------------------------------------
 def digest_trigger(settings: Settings) -> CronTrigger:
     return _daily(settings, settings.digest_time)
@@ -121,6 +137,12 @@ def schedule_jobs(scheduler: BackgroundScheduler, settings: Settings, now: datet
     scheduler.add_job(deliver_job, IntervalTrigger(seconds=settings.delivery_interval_seconds),
                       id=JOB_DELIVER, name="deliver the notification outbox",
                       replace_existing=True, next_run_time=now)
+    if checkpoints_configured(settings):
+        scheduler.add_job(checkpoint_job, IntervalTrigger(minutes=settings.checkpoint_interval_minutes),
+                          id=JOB_CHECKPOINT, name="sign a checkpoint of every patient's log",
+                          replace_existing=True, next_run_time=now)
+    elif scheduler.get_job(JOB_CHECKPOINT) is not None:
+        scheduler.remove_job(JOB_CHECKPOINT)  # configured once, no longer
     for job_id, func, trigger, name in (
             (JOB_DIGEST, digest_job, digest_trigger(settings), "daily digest per care team"),
             (JOB_AUDIT, audit_job, audit_trigger(settings), "judge every patient for the new day")):
