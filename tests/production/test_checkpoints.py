@@ -146,7 +146,7 @@ def test_a_patient_deleted_whole_is_caught(clinic: Any, cli: Any) -> None:
     assert cli("checkpoint").exit_code == 0
     with clinic.engine.begin() as connection:
         patient_id = connection.execute(select(PATIENT.c.id).where(PATIENT.c.ref == "P-A")).scalar_one()
-        for table in ("reminder", "event"):
+        for table in ("reminder", "event", "journey_memory"):
             connection.exec_driver_sql(f"DELETE FROM {table} WHERE patient_id = {patient_id}")
         connection.execute(delete(PATIENT).where(PATIENT.c.id == patient_id))
     assert cli("verify").exit_code == 0
