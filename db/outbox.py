@@ -46,11 +46,13 @@ def notice_rows(*, kind: str, key: str, status: str, payload: dict[str, Any], ch
 
 def notice_fingerprint(kind: str, payload: Mapping[str, Any], status: str, channel: str,
                        idempotency_key: str) -> str:
-    """What a notice says, as a digest: a reminder's patient, kind, opening day and the status
+    """What a notice says, as a digest: a reminder's patient, kind, the entry that opened it (its
+    identity; a notice written before reminders named it gives its opening day) and the status
     announced; a digest's care team and day; the channel. Two rows with the same fingerprint
     tell the receiver the same thing."""
     if kind == "reminder":
-        meaning = [kind, payload.get("patient"), payload.get("kind"), payload.get("anchor_on"), status]
+        opened = payload.get("opened_by", payload.get("anchor_on"))
+        meaning = [kind, payload.get("patient"), payload.get("kind"), opened, status]
     elif kind == "digest":
         meaning = [kind, payload.get("care_team"), payload.get("date")]
     else:

@@ -50,12 +50,12 @@ class SweptReminder(NamedTuple):
     held_since: date | None
     #: :func:`db.reminders.awaited_on` the day: neither snoozed past it nor dismissed
     awaited: bool
-    # an open reminder is neither resolved nor cancelled (db.reminders.reminder_of reads these);
-    # the sweep reads statuses, not identities, so the opening entry is not read from the index
+    #: the entry that opened it (with the kind, the reminder's identity: it names the notice)
+    opened_by: int
+    # an open reminder is neither resolved nor cancelled (db.reminders.reminder_of reads these)
     resolved_on: None = None
     cancelled_on: None = None
     closed_by: None = None
-    opened_by: int = 0
 
 
 @dataclass(frozen=True)
@@ -114,12 +114,12 @@ class SweepStatements:
         due: dict[int, list[SweptReminder]] = defaultdict(list)
         for row in self.connection.execute(
                 select(r.id, r.patient_id, r.kind, r.anchor_on, r.due_on, r.status, r.announced,
-                       r.held_since, awaited_on(as_of).label("awaited"))
+                       r.held_since, awaited_on(as_of).label("awaited"), r.opened_by)
                 .with_hint(REMINDER, "INDEXED BY ix_reminder_open_due_covering", "sqlite")
                 .where(r.closed == false(), r.due_on <= as_of, _among(r.patient_id, ids))):
             due[row.patient_id].append(SweptReminder(row.id, row.patient_id, row.kind, row.anchor_on,
                                                      row.due_on, row.status, row.announced,
-                                                     row.held_since, bool(row.awaited)))
+                                                     row.held_since, bool(row.awaited), row.opened_by))
         return patients, due
 
     def write(self, bumps: Sequence[VersionBump], changes: Sequence[StatusChange],

@@ -77,10 +77,10 @@ class ReminderRow(SQLModel, table=True):
         # the sweep's candidate selection: partial (open reminders only, a few % of all) and
         # covering (everything it filters on), so it never reads the table (docs/performance.md)
         # (id after due_on: the worklist's "ORDER BY due_on, id LIMIT 50" reads it in order too;
-        # anchor_on and held_since last: the sweep reads what it announces, and whether the due
-        # date is moving, from the index, not the table)
+        # anchor_on, held_since and opened_by last: the sweep reads what it announces (the
+        # reminder's identity too), and whether the due date is moving, from the index, not the table)
         Index("ix_reminder_open_due_covering", "closed", "due_on", "id", "kind", "status", "announced",
-              "snoozed_until", "dismissed_on", "patient_id", "anchor_on", "held_since",
+              "snoozed_until", "dismissed_on", "patient_id", "anchor_on", "held_since", "opened_by",
               sqlite_where=text("closed = 0"), postgresql_where=text("closed = false")),
     )
 

@@ -87,7 +87,7 @@ def reminder_payload(ctx: Context, ref: str, team: str, phase: str, reminder: Sw
     return {"type": "reminder", "reminder_id": reminder.id, "patient": ref, "care_team": team,
             "phase": phase, "kind": reminder.kind, "meaning": REMINDER_MEANING[kind],
             "status": status, "due_on": reminder.due_on.isoformat(),
-            "anchor_on": reminder.anchor_on.isoformat(),
+            "anchor_on": reminder.anchor_on.isoformat(), "opened_by": reminder.opened_by,
             "overdue_from": overdue_from(reminder.due_on, ctx.pathway).isoformat(),
             "as_of": as_of.isoformat()}
 

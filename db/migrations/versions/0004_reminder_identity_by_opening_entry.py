@@ -50,7 +50,7 @@ def upgrade() -> None:
         batch_op.drop_constraint('uq_reminder_patient_kind_anchor', type_='unique')
         batch_op.create_unique_constraint('uq_reminder_patient_kind_opener',
                                           ['patient_id', 'kind', 'opened_by'])
-    op.create_index('ix_reminder_open_due_covering', 'reminder', [*OLD_COVERING, 'held_since'],
+    op.create_index('ix_reminder_open_due_covering', 'reminder', [*OLD_COVERING, 'held_since', 'opened_by'],
                     unique=False, sqlite_where=sa.text('closed = 0'),
                     postgresql_where=sa.text('closed = false'))
     with op.batch_alter_table('patient', schema=None) as batch_op:
