@@ -39,8 +39,8 @@ class Throttle:
         n = len(failures)
         if n < self.free:
             return timedelta(0)
-        until = failures[-1] + (self.lock_for if n >= self.lock
-                                else min(timedelta(seconds=2 ** (n - self.free)), MAX_BACKOFF))
+        backoff = timedelta(seconds=2 ** min(n - self.free, 10))  # 2^10 s is past the cap already
+        until = failures[-1] + (self.lock_for if n >= self.lock else min(backoff, MAX_BACKOFF))
         return max(until - now, timedelta(0))
 
     def locked(self, failures: Sequence[datetime]) -> bool:

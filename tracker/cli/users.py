@@ -50,14 +50,12 @@ def user_add(name: Name,
 @user_app.command("list")
 @friendly
 def user_list() -> None:
-    """Every user with their role, whether active, and their API token's expiry and last use."""
-    table = Table(title="Users")
-    for column in ("name", "role", "state", "token expires (UTC)", "token last used (UTC)"):
-        table.add_column(column)
+    """Every user with their role, whether active, and their API token's expiry and last use (one
+    line each, name first: scripts read it)."""
     for account in open_tracker().users.list():
-        table.add_row(account.name, account.role.value, "active" if account.active else "inactive",
-                      _when(account.token_expires_at), _when(account.token_last_used_at))
-    out.print(table)
+        state = "active" if account.active else "inactive"
+        say(f"{account.name:24} {account.role.value:10} {state:8} token expires {_when(account.token_expires_at)}"
+            f", last used {_when(account.token_last_used_at)} (UTC)")
 
 
 @user_app.command("token")
