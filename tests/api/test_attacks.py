@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
-from tests.api.seed import PASSWORD, Seeded, clone, csrf_of, seed, sign_in
+from tests.api.seed import PASSWORD, Seeded, csrf_of, sign_in
 from tracker.application import Settings, Users, pseudonym
 from tracker.clock import FixedClock
 from tracker.compose import build_tracker, require_secrets
@@ -34,22 +34,6 @@ class CountingHasher(PasswordHasher):
     def verify(self, hash: str | bytes, password: str | bytes) -> bool:  # argon2's names
         CountingHasher.verified += 1
         return super().verify(hash, password)
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Seeded:
-    return seed(tmp_path_factory.mktemp("attacks"))
-
-
-@pytest.fixture
-def seeded(template: Seeded, tmp_path: Path) -> Seeded:
-    return clone(template, tmp_path)
-
-
-@pytest.fixture
-def client(seeded: Seeded) -> Iterator[TestClient]:
-    with TestClient(create_app(seeded.tracker, seeded.users)) as c:
-        yield c
 
 
 def bearer(seeded: Seeded, role: str) -> dict[str, str]:

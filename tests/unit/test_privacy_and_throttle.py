@@ -9,7 +9,7 @@ import pytest
 from pydantic import SecretStr
 
 from tracker.application import WITHHELD, AccessDenied, Account, Role, projection_for
-from tracker.application.privacy import Identified, NoPatients, Pseudonymous
+from tracker.application.privacy import TAUGHT, Identified, NoPatients, Pseudonymous
 from tracker.application.signin import Throttle
 from tracker.settings import Settings, secret_problems
 
@@ -46,6 +46,7 @@ def test_each_role_has_one_projection_and_it_agrees_with_the_account(role: Role)
     expected = {Role.NAVIGATOR: Identified, Role.CLINICIAN: Identified, Role.AUDITOR: Pseudonymous,
                 Role.ADMIN: NoPatients}[role]
     assert type(projection) is expected
+    assert set(projection.handlers()) == set(TAUGHT)  # every kind of answer has its handler
 
 
 def test_a_projection_refuses_what_it_was_not_taught_and_admins_see_no_patient() -> None:

@@ -28,7 +28,6 @@ from pydantic import SecretStr
 from db.records import EntryRecord, PatientRecord
 from journey.adherence import Deviation
 from journey.course import PathwayStep
-from journey.events import ClinicalEvent
 from journey.profile import PatientProfile, profile_to_dict, read_profile
 from tracker.application.patients import PatientView, WorklistItem
 from tracker.application.users import AccessDenied, Account, Role
@@ -45,10 +44,14 @@ NOBODY = "-"
 FREE_TEXT_KEYS = ("note", "override")
 
 
-class Projection:
-    """Everything as recorded (the clinical roles): ``show`` hands values back unchanged."""
+#: the kinds of answer about patients every projection is taught (``show`` refuses the others)
+TAUGHT: tuple[type, ...] = (PatientView, PatientRecord, WorklistItem, EntryRecord, Deviation)
 
-    role_may_see_patients = True
+
+class Projection:
+    """Shows values to one role. This base shows everything as recorded."""
+
+    pseudonymous = False
 
     def ref(self, ref: str) -> str:
         return ref
@@ -59,40 +62,20 @@ class Projection:
     def actor(self, actor: str) -> str:
         return actor
 
-    @property
-    def pseudonymous(self) -> bool:
-        return False
-
-    # -- the values the faces are given ---------------------------------------------------------
-    def record(self, row: PatientRecord) -> PatientRecord:
-        return row
-
-    def view(self, view: PatientView) -> PatientView:
-        return view
-
-    def worklist_item(self, item: WorklistItem) -> WorklistItem:
-        return item
-
-    def entry(self, entry: EntryRecord) -> EntryRecord:
-        return entry
-
-    def deviation(self, deviation: Deviation) -> Deviation:
-        return deviation
-
     def show(self, value: T) -> T:
         """``value`` as this role may see it: a patient record, view, worklist line, stored entry
         or deviation, or a list of them. Anything else is refused (TypeError): teach it here."""
         if isinstance(value, list):
             return cast(T, [self.show(v) for v in value])
-        for kind, method in self._methods():
+        for kind, handle in self.handlers().items():
             if isinstance(value, kind):
-                return cast(T, method(value))
+                return cast(T, handle(value))
         raise TypeError(f"{type(value).__name__} has no projection: teach tracker.application.privacy "
                         f"what each role may see of it before showing it.")
 
-    def _methods(self) -> tuple[tuple[type, Callable[[Any], Any]], ...]:
-        return ((PatientView, self.view), (PatientRecord, self.record), (WorklistItem, self.worklist_item),
-                (EntryRecord, self.entry), (Deviation, self.deviation))
+    def handlers(self) -> dict[type, Callable[[Any], Any]]:
+        """How each kind of answer is shown (one handler per kind in TAUGHT)."""
+        return dict.fromkeys(TAUGHT, lambda value: value)
 
 
 class Identified(Projection):
@@ -102,12 +85,10 @@ class Identified(Projection):
 class Pseudonymous(Projection):
     """Auditors: keyed pseudonyms instead of references, no typed free text, nobody's name."""
 
+    pseudonymous = True
+
     def __init__(self, key: SecretStr) -> None:
         self.key = key
-
-    @property
-    def pseudonymous(self) -> bool:
-        return True
 
     def ref(self, ref: str) -> str:
         return pseudonym(ref, self.key)
@@ -118,24 +99,27 @@ class Pseudonymous(Projection):
     def actor(self, actor: str) -> str:
         return NOBODY
 
-    def profile(self, profile: PatientProfile) -> PatientProfile:
+    def handlers(self) -> dict[type, Callable[[Any], Any]]:
+        return {PatientView: self._view, PatientRecord: self._record, WorklistItem: self._worklist_item,
+                EntryRecord: self._entry, Deviation: self._deviation}
+
+    def _profile(self, profile: PatientProfile) -> PatientProfile:
         return replace(profile, ref=self.ref(profile.ref))
 
-    def record(self, row: PatientRecord) -> PatientRecord:
-        profile = self.profile(read_profile(row.profile))
+    def _record(self, row: PatientRecord) -> PatientRecord:
+        profile = self._profile(read_profile(row.profile))
         return replace(row, ref=profile.ref, profile=profile_to_dict(profile))
 
-    def clinical_event(self, event: ClinicalEvent) -> ClinicalEvent:
-        return replace(event, note=None, override=self.text(event.override))
+    def _step(self, step: PathwayStep) -> PathwayStep:
+        if step.event is None:
+            return step
+        return replace(step, event=replace(step.event, note=None, override=self.text(step.event.override)))
 
-    def step(self, step: PathwayStep) -> PathwayStep:
-        return step if step.event is None else replace(step, event=self.clinical_event(step.event))
-
-    def deviation(self, deviation: Deviation) -> Deviation:
+    def _deviation(self, deviation: Deviation) -> Deviation:
         detail, justification = coded_only(deviation)
         return replace(deviation, detail=detail, justification=justification)
 
-    def entry(self, entry: EntryRecord) -> EntryRecord:
+    def _entry(self, entry: EntryRecord) -> EntryRecord:
         payload = {k: v for k, v in entry.payload.items() if k not in FREE_TEXT_KEYS}
         if entry.payload.get("override"):
             payload["override"] = WITHHELD
@@ -143,44 +127,31 @@ class Pseudonymous(Projection):
                        override_reason=self.text(entry.override_reason),
                        source=entry.source.partition(":")[0])
 
-    def worklist_item(self, item: WorklistItem) -> WorklistItem:
+    def _worklist_item(self, item: WorklistItem) -> WorklistItem:
         return replace(item, ref=self.ref(item.ref))
 
-    def view(self, view: PatientView) -> PatientView:
-        profile = self.profile(view.profile)
-        outcome = replace(view.outcome, profile=profile, steps=[self.step(s) for s in view.outcome.steps])
-        findings = replace(view.findings, deviations=[self.deviation(d) for d in view.findings.deviations])
+    def _view(self, view: PatientView) -> PatientView:
+        profile = self._profile(view.profile)
+        outcome = replace(view.outcome, profile=profile, steps=[self._step(s) for s in view.outcome.steps])
+        findings = replace(view.findings, deviations=[self._deviation(d) for d in view.findings.deviations])
         return replace(view, row=replace(view.row, ref=profile.ref, profile=profile_to_dict(profile)),
                        profile=profile, outcome=outcome, findings=findings,
-                       event_rows=[self.entry(e) for e in view.event_rows])
+                       event_rows=[self._entry(e) for e in view.event_rows])
 
 
 class NoPatients(Projection):
     """Admins: manage people, never see patients. Any patient value is refused (a second line
     behind the permission check: an answer that slipped past it still shows nothing)."""
 
-    role_may_see_patients = False
-
-    def _refuse(self, value: object) -> Any:
-        raise AccessDenied("Your role (admin) sees no patient records.")
-
     def ref(self, ref: str) -> str:
         return cast(str, self._refuse(ref))
 
-    def record(self, row: PatientRecord) -> PatientRecord:
-        return cast(PatientRecord, self._refuse(row))
+    def handlers(self) -> dict[type, Callable[[Any], Any]]:
+        return dict.fromkeys(TAUGHT, self._refuse)
 
-    def view(self, view: PatientView) -> PatientView:
-        return cast(PatientView, self._refuse(view))
-
-    def worklist_item(self, item: WorklistItem) -> WorklistItem:
-        return cast(WorklistItem, self._refuse(item))
-
-    def entry(self, entry: EntryRecord) -> EntryRecord:
-        return cast(EntryRecord, self._refuse(entry))
-
-    def deviation(self, deviation: Deviation) -> Deviation:
-        return cast(Deviation, self._refuse(deviation))
+    @staticmethod
+    def _refuse(value: object) -> Any:
+        raise AccessDenied("Your role (admin) sees no patient records.")
 
 
 #: the one table of which role sees through which projection (beside GRANTS: who may do what)

@@ -4,12 +4,11 @@ access-log`` and ``journey serve``: the web app's people, who looked at what, an
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from tracker.application import Tracker
 from tracker.cli.common import friendly, open_tracker, out, say
 from tracker.compose import serve
 
@@ -22,9 +21,11 @@ commands.add_typer(user_app, name="user")
 Name = Annotated[str, typer.Argument(help="The user's sign-in name.")]
 
 
-def _by(tracker: Tracker) -> str:
-    """Who is doing it, for the access log: the CLI's actor (JOURNEY_ACTOR, default cli:$USER)."""
-    return tracker.settings.actor
+def _as_operator(action: str, name: str, **options: Any) -> Any:
+    """``Users.<action>(name, ...)`` on the configured database, done by the CLI's actor (for the
+    access log: JOURNEY_ACTOR, default cli:$USER)."""
+    tracker = open_tracker()
+    return getattr(tracker.users, action)(name, by=tracker.settings.actor, **options)
 
 
 def _when(moment: datetime | None) -> str:
@@ -38,8 +39,7 @@ def user_add(name: Name,
              password: Annotated[str | None, typer.Option(
                  help="10 to 256 characters; default: a random one, printed once.")] = None) -> None:
     """Create a user; prints the password (when generated) and the API token once."""
-    tracker = open_tracker()
-    created = tracker.users.add(name, role, password, by=_by(tracker))
+    created = _as_operator("add", name, role=role, password=password)
     say(f"Created {created.account.name} ({created.account.role.value}).")
     if password is None:
         say(f"password:  {created.password}")
@@ -62,17 +62,14 @@ def user_list() -> None:
 @friendly
 def user_token(name: Name) -> None:
     """Issue a new API token for a user (the old one stops working); printed once."""
-    tracker = open_tracker()
-    token = tracker.users.issue_token(name, by=_by(tracker))
-    say(f"API token: {token}  (valid {tracker.settings.api_token_days} days)")
+    say(f"API token: {_as_operator('issue_token', name)}  (valid for JOURNEY_API_TOKEN_DAYS, 90 by default)")
 
 
 @user_app.command("revoke-token")
 @friendly
 def user_revoke_token(name: Name) -> None:
     """The user's API token stops working now (no new one is issued)."""
-    tracker = open_tracker()
-    tracker.users.revoke_token(name, by=_by(tracker))
+    _as_operator("revoke_token", name)
     say(f"{name}'s API token no longer works.")
 
 
@@ -80,8 +77,7 @@ def user_revoke_token(name: Name) -> None:
 @friendly
 def user_deactivate(name: Name) -> None:
     """The user can no longer sign in: their web sessions end now and their API token is revoked."""
-    tracker = open_tracker()
-    ended = tracker.users.deactivate(name, by=_by(tracker))
+    ended = _as_operator("deactivate", name)
     say(f"{name} is deactivated; {ended} open session(s) ended, API token revoked.")
 
 
@@ -89,8 +85,7 @@ def user_deactivate(name: Name) -> None:
 @friendly
 def user_activate(name: Name) -> None:
     """A deactivated user may sign in again (issue a token with `journey user token` for the API)."""
-    tracker = open_tracker()
-    tracker.users.activate(name, by=_by(tracker))
+    _as_operator("activate", name)
     say(f"{name} may sign in again.")
 
 
@@ -102,8 +97,7 @@ def user_reset_password(name: Name,
                         ) -> None:
     """A new password for the user (printed once when generated); their web sessions end and a
     sign-in lock on their name lifts."""
-    tracker = open_tracker()
-    chosen = tracker.users.reset_password(name, password, by=_by(tracker))
+    chosen = _as_operator("reset_password", name, password=password)
     say(f"{name}'s password was reset; their open sessions ended.")
     if password is None:
         say(f"password:  {chosen}")
