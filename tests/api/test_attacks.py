@@ -174,6 +174,7 @@ def test_3_a_password_change_ends_the_other_sessions_and_admins_act_through_the_
         assert laptop.get("/worklist").url.path == "/login"
         assert laptop.post("/api/v1/users/clinician1/revoke-token", headers=admin).status_code == 200
         assert laptop.get("/api/v1/me", headers=bearer(seeded, "clinician")).status_code == 401
+        assert laptop.post("/api/v1/users/admin1/deactivate", headers=admin).status_code == 403  # not oneself
 
 
 def test_3_api_tokens_expire_and_say_when_they_were_last_used(client: TestClient, seeded: Seeded) -> None:

@@ -20,6 +20,7 @@ from journey.errors import NotFound
 from journey.events import EventType
 from journey.reminders import ReminderStatus
 from tracker.application import (
+    AccessDenied,
     Account,
     NewAccount,
     Origin,
@@ -163,8 +164,12 @@ class Desk:
         return self.users.list()
 
     def deactivate_user(self, name: str) -> int:
-        """``name`` can no longer sign in; their sessions end, their token is revoked."""
+        """``name`` can no longer sign in; their sessions end, their token is revoked. Not oneself:
+        the last admin would lock everyone out of the users page."""
         self.account.require(Permission.MANAGE_USERS)
+        if name == self.account.name:
+            raise AccessDenied("You cannot deactivate yourself here; another admin can, or "
+                               "`journey user deactivate` on the server.")
         return self.users.deactivate(name, by=self.account.name, origin=self.origin)
 
     def activate_user(self, name: str) -> None:
