@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
 
 from db.conflicts import changed_meanwhile
-from db.records import EntryRecord, PatientRecord, record_of
+from db.records import MAX_ID, EntryRecord, PatientRecord, record_of
 from db.tables import EVENT, JOURNEY_MEMORY, PATIENT, inserted_id
 from journey.course import PATHWAY_VERSION, PathwayStep
 from journey.errors import ImpossibleEntry, NotFound
@@ -290,6 +290,8 @@ class Patients:
     def listing(self, phase: str | None = None, team: str | None = None, limit: int = 100,
                 offset: int = 0) -> list[PatientRecord]:
         """Registered patients by reference, optionally of one phase or care team."""
+        if offset > MAX_ID:
+            return []  # no patient lies beyond the largest id (and the database takes no such number)
         query = select(*_PATIENT_COLUMNS).order_by(PATIENT.c.ref).offset(offset).limit(limit)
         if phase:
             query = query.where(PATIENT.c.phase == phase)

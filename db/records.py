@@ -11,6 +11,9 @@ from typing import Any, TypeVar, cast
 
 R = TypeVar("R")
 
+#: the largest id or version a row can have (PostgreSQL's integer); anything larger names no row
+MAX_ID = 2**31 - 1
+
 
 @dataclass(frozen=True)
 class PatientRecord:
@@ -153,11 +156,15 @@ class UserRecord:
     api_token_hash: str | None
     active: bool
     created_at: datetime
+    token_expires_at: datetime | None
+    token_last_used_at: datetime | None
+    password_changed_at: datetime | None
 
 
 @dataclass(frozen=True)
 class AccessRecord:
-    """One line of the access log: who read or wrote what, and when."""
+    """One line of the access log: who read or wrote what, when, through which channel (web, api,
+    cli) and from which address."""
 
     id: int
     at: datetime
@@ -165,6 +172,24 @@ class AccessRecord:
     action: str
     patient_ref: str | None
     detail: str
+    channel: str
+    client: str
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """A web session as stored: whose, since when, last seen when, and whether it has ended."""
+
+    id: int
+    token_hash: str
+    user_id: int
+    csrf: str
+    client: str
+    created_at: datetime
+    last_seen_at: datetime
+    ended_at: datetime | None
+    ended_why: str | None
+    flash: str | None
 
 
 def record_of(kind: type[R], row: Mapping[Any, Any]) -> R:

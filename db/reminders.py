@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, Connection, and_, bindparam, false, insert, or_, select, update
 
-from db.records import ReminderAction, ReminderActionRecord, ReminderRecord, record_of
+from db.records import MAX_ID, ReminderAction, ReminderActionRecord, ReminderRecord, record_of
 from db.tables import PATIENT, REMINDER, REMINDER_ACTION, inserted_id
 from journey.adherence import ReminderDismissal
 from journey.errors import NotFound
@@ -129,7 +129,7 @@ class Reminders:
 
     def get(self, reminder_id: int) -> tuple[ReminderRecord, str]:
         """The reminder and its patient's reference; NotFound when there is no such reminder."""
-        row = self.connection.execute(
+        row = None if not 0 < reminder_id <= MAX_ID else self.connection.execute(
             select(*_REMINDER_COLUMNS, PATIENT.c.ref.label("patient_ref"))
             .join(PATIENT, PATIENT.c.id == REMINDER.c.patient_id)
             .where(REMINDER.c.id == reminder_id)).first()

@@ -190,12 +190,19 @@ class UserRow(SQLModel, table=True):
     api_token_hash: str | None = Field(default=None, max_length=128, index=True)
     active: bool = Field(default=True)
     created_at: datetime
+    #: the API token stops working at this instant (None: no token, or one from before expiry)
+    token_expires_at: datetime | None = None
+    #: when the API token was last accepted (to the minute)
+    token_last_used_at: datetime | None = None
+    password_changed_at: datetime | None = None
 
 
 class AccessLogRow(SQLModel, table=True):
-    """Every read of a patient record and every write: who, what, when."""
+    """Every read of a patient record and every write: who, what, when, through which channel and
+    from which address. A list or worklist that showed patients has one row per patient shown."""
 
     __tablename__ = "access_log"
+    __table_args__ = (Index("ix_access_log_user_at", "user", "at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(index=True)
@@ -203,6 +210,48 @@ class AccessLogRow(SQLModel, table=True):
     action: str = Field(max_length=32)  # read | write | export | login ...
     patient_ref: str | None = Field(default=None, max_length=64, index=True)
     detail: str = Field(default="", max_length=500)
+    #: web (the pages) | api | cli | scheduler; empty in rows from before it was recorded
+    channel: str = Field(default="", max_length=16, sa_column_kwargs={"server_default": ""})
+    #: the client's address as the web app saw it (after a trusted proxy's X-Forwarded-For)
+    client: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
+
+
+class WebSessionRow(SQLModel, table=True):
+    """A signed-in web session. The cookie holds a random token; only its SHA-256 is kept here, so
+    a copy of the database opens no session. Ended by signing out, a password change, the user's
+    deactivation, or time (idle and absolute, docs/security.md)."""
+
+    __tablename__ = "web_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    #: the session's CSRF token, which every form posts back
+    csrf: str = Field(max_length=64)
+    client: str = Field(default="", max_length=64)
+    created_at: datetime
+    last_seen_at: datetime
+    ended_at: datetime | None = None
+    #: signed-out | idle | lifetime | password-changed | deactivated | password-reset
+    ended_why: str | None = Field(default=None, max_length=32)
+    #: the one-off message for the next page (kept here, never in the cookie)
+    flash: str | None = Field(default=None, max_length=500)
+
+
+class SignInFailureRow(SQLModel, table=True):
+    """A failed sign-in (a wrong password, or an unknown or expired API token): what the throttle
+    counts, per user name and per client address, in every process alike."""
+
+    __tablename__ = "sign_in_failure"
+    __table_args__ = (Index("ix_sign_in_failure_name_at", "name", "at"),
+                      Index("ix_sign_in_failure_client_at", "client", "at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(index=True)
+    #: the user name tried (also names that do not exist); empty for an API token
+    name: str = Field(max_length=64)
+    client: str = Field(max_length=64)
+    kind: str = Field(max_length=16)  # password | token
 
 
 class AuditEntryRow(SQLModel, table=True):
@@ -259,6 +308,8 @@ DELIVERED = _table("delivered_notice")
 LEASE = _table("scheduler_lease")
 USER = _table("app_user")
 ACCESS_LOG = _table("access_log")
+WEB_SESSION = _table("web_session")
+SIGN_IN_FAILURE = _table("sign_in_failure")
 AUDIT_ENTRY = _table("audit_entry")
 JOURNEY_MEMORY = _table("journey_memory")
 

@@ -23,7 +23,7 @@ from db.outbox import Outbox
 from db.patients import Patients
 from db.reminders import ReminderActions, Reminders
 from db.sweep import SweepStatements
-from db.users import AccessLog, Users
+from db.users import AccessLog, SignInFailures, Users, WebSessions
 from db.verdicts import Verdicts
 
 
@@ -37,6 +37,8 @@ class UnitOfWork:
     sweep: SweepStatements
     verdicts: Verdicts
     users: Users
+    sessions: WebSessions
+    sign_in_failures: SignInFailures
     access_log: AccessLog
 
     def __init__(self, engine: Engine) -> None:
@@ -53,6 +55,8 @@ class UnitOfWork:
         self.sweep = SweepStatements(connection)
         self.verdicts = Verdicts(connection)
         self.users = Users(connection)
+        self.sessions = WebSessions(connection)
+        self.sign_in_failures = SignInFailures(connection)
         self.access_log = AccessLog(connection)
         return self
 

@@ -8,6 +8,7 @@ standing still on ``today``.
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -18,6 +19,13 @@ import pytest
 from journey.course import JourneyOutcome, follow_journey
 from journey.scenario import read_scenario
 from journey.settings import DEFAULT_SETTINGS, PathwaySettings
+
+#: the site secrets of the test runs (every program refuses to start without them: the tests that
+#: hold that set the environment they need); subprocesses inherit them
+TEST_SECRETS = {"JOURNEY_PSEUDONYM_KEY": "tests-only-pseudonym-key-0123456789",
+                "JOURNEY_SESSION_SECRET": "tests-only-session-secret-0123456789"}
+for _name, _value in TEST_SECRETS.items():
+    os.environ.setdefault(_name, _value)
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_EXAMPLES = ROOT.parent / "shared" / "spec" / "examples"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -29,11 +29,16 @@ class SystemClock:
 
 
 class FixedClock:
-    """A clock standing still on one day (replays, tests)."""
+    """A clock standing still on one day (replays, tests), until a test moves it on."""
 
     def __init__(self, day: date, at: time = time(12, 0)) -> None:
         self.day = day
         self.instant = datetime.combine(day, at, tzinfo=UTC)
+
+    def advance(self, by: timedelta) -> None:
+        """Move the clock on (a test of what time does: idle sessions, sign-in locks)."""
+        self.instant += by
+        self.day = self.instant.date()
 
     def now(self) -> datetime:
         return self.instant

@@ -6,10 +6,13 @@ reassessment (due 2025-04-01) is overdue and the patient is in ``reassessment``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+from fastapi.testclient import TestClient
 
 from journey.scenario import read_scenario
 from tracker.application import Tracker, Users
@@ -56,8 +59,7 @@ class Seeded:
 
 def seed(folder: Path, today: date = TODAY) -> Seeded:
     url = f"sqlite:///{folder / 'web.sqlite'}"
-    tracker = build_tracker(Settings(database_url=url, session_secret="test-secret"),
-                            clock=FixedClock(today))
+    tracker = build_tracker(Settings(database_url=url), clock=FixedClock(today))
     for raw in SCENARIOS:
         tracker.import_scenario(read_scenario(raw), actor="seed")
     users = Users(tracker)
@@ -78,6 +80,23 @@ def clone(template: Seeded, folder: Path) -> Seeded:
         src.close()
         dst.close()
     url = f"sqlite:///{target}"
-    tracker = build_tracker(Settings(database_url=url, session_secret="test-secret"),
-                            clock=template.tracker.clock, migrate=False)
+    # a clock of its own: a test may move it on
+    tracker = build_tracker(Settings(database_url=url), clock=FixedClock(template.tracker.clock.today()),
+                            migrate=False)
     return Seeded(tracker, Users(tracker, template.users.hasher), template.tokens, url)
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, "no CSRF field on the page"
+    return found.group(1)
+
+
+def sign_in(client: TestClient, name: str, password: str = PASSWORD, expect: int = 303) -> Any:
+    """Sign in through the sign-in page, as a browser does; the answer (303 when it worked)."""
+    token = csrf_of(client.get("/login").text)
+    response = client.post("/login", data={"csrf": token, "name": name, "password": password,
+                                           "next": "/worklist"}, follow_redirects=False)
+    assert response.status_code == expect, response.text[:300]
+    return response

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.seed import PASSWORD, Seeded, clone, seed
+from tests.api.seed import PASSWORD, Seeded, clone, csrf_of, seed, sign_in
 from tracker.web import create_app
 
 
@@ -24,19 +24,6 @@ def client(template: Seeded, tmp_path: Path) -> Iterator[TestClient]:
     seeded = clone(template, tmp_path)
     with TestClient(create_app(seeded.tracker, seeded.users)) as c:
         yield c
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert found, "no CSRF field on the page"
-    return found.group(1)
-
-
-def sign_in(client: TestClient, name: str) -> None:
-    token = csrf_of(client.get("/login").text)
-    response = client.post("/login", data={"csrf": token, "name": name, "password": PASSWORD,
-                                           "next": "/worklist"}, follow_redirects=False)
-    assert response.status_code == 303, response.text
 
 
 def test_pages_send_a_stranger_to_sign_in(client: TestClient):

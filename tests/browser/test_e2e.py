@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.api.live import serving
 from tests.api.seed import PASSWORD, Seeded, seed
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,36 +35,14 @@ def _require_chromium() -> None:
     pytest.skip(message)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, Seeded]]:
     """The app served by uvicorn on a free loopback port, in a thread."""
-    import uvicorn
-
     from tracker.web import create_app
 
     seeded = seed(tmp_path)
-    port = _free_port()
-    config = uvicorn.Config(create_app(seeded.tracker, seeded.users), host="127.0.0.1", port=port,
-                            log_level="warning", access_log=False, ws="none", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not server.started:
-        if time.time() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}", seeded
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serving(create_app(seeded.tracker, seeded.users)) as base:
+        yield base, seeded
 
 
 @pytest.fixture

@@ -26,7 +26,6 @@ PATIENTS = 60 + len(list((ROOT / "docs" / "examples").glob("*.yaml")))
 @pytest.fixture
 def cohort(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("JOURNEY_DATABASE_URL", f"sqlite:///{tmp_path / 'audit.sqlite'}")
-    monkeypatch.setenv("JOURNEY_PSEUDONYM_KEY", "test-key")
     with freeze_time("2026-11-27 12:00:00"):
         assert run("demo", "generate", "--patients", "60", "--seed", "3").exit_code == 0
         assert run("import", str(ROOT / "docs" / "examples")).exit_code == 0

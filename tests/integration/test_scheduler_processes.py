@@ -103,6 +103,7 @@ def test_two_schedulers_one_runs_the_standby_takes_over_after_sigkill_and_nothin
     url = f"sqlite:///{tmp_path / 'journey.sqlite'}"
     env = {**os.environ, "JOURNEY_DATABASE_URL": url, "JOURNEY_SITE_TIMEZONE": "UTC",
            "JOURNEY_WEBHOOK_URL": f"http://127.0.0.1:{receiver.server_address[1]}/hook",
+           "JOURNEY_WEBHOOK_SECRET": "tests-only-webhook-secret-0123456789",  # a webhook needs one
            "JOURNEY_SCHEDULER_LEASE_SECONDS": "3", "JOURNEY_SCHEDULER_HEARTBEAT_SECONDS": "1",
            "JOURNEY_DELIVERY_INTERVAL_SECONDS": "1"}
     today = datetime.now(UTC).date()

@@ -4,7 +4,7 @@ package and the domain (journey), nothing else of the project; below it, each us
 the database through db's unit of work and repositories (tests/unit/test_layering.py holds it)."""
 
 from db.lease import LeaseUnavailable
-from db.records import AccessRecord, EntryRecord, NoticeRecord, PatientRecord, ReminderRecord
+from db.records import MAX_ID, AccessRecord, EntryRecord, NoticeRecord, PatientRecord, ReminderRecord
 from tracker.application.audit import EXPORT_KINDS, AuditedJourney, AuditRun
 from tracker.application.evidence import CheckpointReport, EvidenceUnavailable, generate_keys
 from tracker.application.fhir import FhirContradicts, FhirImportReport, FhirRefused, PatientOutcome
@@ -19,31 +19,88 @@ from tracker.application.patients import (
     WorklistItem,
     replay_document,
 )
+from tracker.application.privacy import WITHHELD, Projection, projection_for
 from tracker.application.reminders import ActionResult, DismissReason, SnoozeReason
 from tracker.application.service import Tracker
 from tracker.application.sweep import SweepReport
 from tracker.application.users import (
+    CLI,
     GRANTS,
+    MAX_PASSWORD,
+    SESSION_ENDED,
     AccessDenied,
     Account,
     NewAccount,
     NotSignedIn,
+    Origin,
     Permission,
     Role,
+    SignInThrottled,
     Users,
+    WebSession,
 )
 from tracker.application.verify import Verification
 from tracker.clock import Clock
 from tracker.reports.exports import CSV_COLUMNS, pseudonym
-from tracker.settings import Settings
+from tracker.settings import Settings, UnsafeSettings
 
 __all__ = [
-    "CSV_COLUMNS", "EXPORT_KINDS", "GRANTS", "AccessDenied", "AccessRecord", "Account", "ActionResult",
-    "AuditRun", "AuditedJourney", "CheckpointReport", "Clock", "DeliveryError", "DeliveryReport",
-    "DismissReason", "EntryRecord", "EvidenceUnavailable", "FhirContradicts", "FhirImportReport",
-    "FhirRefused", "Findings", "ImportReport", "LeaseUnavailable", "NewAccount", "NotSignedIn",
-    "NoticeRecord", "PatientOutcome", "PatientRecord", "PatientView", "Permission", "RecordResult",
-    "ReminderRecord", "RestoreReport", "Role", "Sender", "Settings", "SnoozeReason", "SweepReport",
-    "Tracker", "Users", "Verification", "WorklistItem", "generate_keys", "load_fhir_documents",
-    "load_scenario", "pseudonym", "replay_document", "scenario_files",
+    "CLI",
+    "CSV_COLUMNS",
+    "EXPORT_KINDS",
+    "GRANTS",
+    "MAX_ID",
+    "MAX_PASSWORD",
+    "SESSION_ENDED",
+    "WITHHELD",
+    "AccessDenied",
+    "AccessRecord",
+    "Account",
+    "ActionResult",
+    "AuditRun",
+    "AuditedJourney",
+    "CheckpointReport",
+    "Clock",
+    "DeliveryError",
+    "DeliveryReport",
+    "DismissReason",
+    "EntryRecord",
+    "EvidenceUnavailable",
+    "FhirContradicts",
+    "FhirImportReport",
+    "FhirRefused",
+    "Findings",
+    "ImportReport",
+    "LeaseUnavailable",
+    "NewAccount",
+    "NotSignedIn",
+    "NoticeRecord",
+    "Origin",
+    "PatientOutcome",
+    "PatientRecord",
+    "PatientView",
+    "Permission",
+    "Projection",
+    "RecordResult",
+    "ReminderRecord",
+    "RestoreReport",
+    "Role",
+    "Sender",
+    "Settings",
+    "SignInThrottled",
+    "SnoozeReason",
+    "SweepReport",
+    "Tracker",
+    "UnsafeSettings",
+    "Users",
+    "Verification",
+    "WebSession",
+    "WorklistItem",
+    "generate_keys",
+    "load_fhir_documents",
+    "load_scenario",
+    "projection_for",
+    "pseudonym",
+    "replay_document",
+    "scenario_files",
 ]

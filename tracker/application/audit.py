@@ -167,8 +167,8 @@ def run_audit(ctx: Context, as_of: date | None = None, detected_from: date | Non
             yield PatientDeviations(journey.ref, journey.timing, deviations)
 
     if csv is not None:
-        run.csv_rows = write_deviations_csv(csv, patients(), key=ctx.settings.pseudonym_key,
-                                            identified=identified)
+        run.csv_rows = write_deviations_csv(csv, patients(), identified=identified,
+                                            key=ctx.settings.pseudonym_key)
     else:
         for _ in patients():
             pass
@@ -195,7 +195,8 @@ def write_event_log_xes(ctx: Context, out: TextIOBase, as_of: date | None = None
     default today); how many traces were written."""
     journeys = audited_journeys(ctx, as_of or ctx.clock.today(), replay=True, progress=progress)
     traces = (JourneyTrace(j.ref, j.timing, j.outcome.steps) for j in journeys if j.outcome is not None)
-    return write_xes(out, traces, key=ctx.settings.pseudonym_key, identified=identified)
+    return write_xes(out, traces, key=ctx.settings.pseudonym_key,
+                     identified=identified)
 
 
 #: the exports the web app offers, and their media types

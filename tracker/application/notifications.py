@@ -178,7 +178,8 @@ class Sender:
         timestamp = str(int(now.timestamp()))
         headers = {"Content-Type": "application/json", "Idempotency-Key": notice.idempotency_key,
                    "X-Journey-Timestamp": timestamp, "X-Journey-Event": notice.kind,
-                   "X-Journey-Signature": signature(self.settings.webhook_secret, timestamp, body)}
+                   "X-Journey-Signature": signature(self.settings.webhook_secret.get_secret_value(),
+                                                    timestamp, body)}
         client = self.http or httpx.Client(timeout=self.settings.webhook_timeout_seconds)
         try:
             response = client.post(url, content=body, headers=headers)
@@ -203,7 +204,7 @@ class Sender:
             if s.smtp_starttls:
                 smtp.starttls()
             if s.smtp_username:
-                smtp.login(s.smtp_username, s.smtp_password or "")
+                smtp.login(s.smtp_username, s.smtp_password.get_secret_value() if s.smtp_password else "")
             refused = smtp.send_message(message, to_addrs=recipients)
         if refused:
             raise DeliveryError(f"email: recipients refused: {', '.join(refused)}")

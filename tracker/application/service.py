@@ -165,8 +165,7 @@ class Tracker(Context):
     # -- people -------------------------------------------------------------------------------
     @cached_property
     def users(self) -> Users:
-        """Accounts and the access log (made when first asked for: hashing a decoy password takes
-        a moment that most commands do not need)."""
+        """Accounts, web sessions, the sign-in throttle and the access log."""
         return Users(self)
 
     # -- operations ---------------------------------------------------------------------------

@@ -40,6 +40,10 @@ def audit(as_json: Annotated[bool, typer.Option("--json", help="Print the cohort
     finally:
         if csv_out is not None:
             csv_out.close()
+    if csv_file is not None or html_file is not None:
+        tracker.users.log(tracker.settings.actor, "export", detail=(
+            f"audit{' csv' if csv_file else ''}{' html' if html_file else ''}"
+            f"{' identified' if identified else ''}"))
     summary = run.cohort.summary(suppress_below=suppress_below)
     summary["as_of"] = run.as_of.isoformat()
     if day_from or day_to:
@@ -64,4 +68,5 @@ def export_xes(file: Annotated[Path, typer.Argument(help="The .xes file to write
     tracker = open_tracker()
     with file.open("w", encoding="utf-8") as out, progress_bar(tracker, "Exporting") as read:
         count = tracker.write_event_log_xes(out, day_option(as_of), identified=identified, progress=read)
+    tracker.users.log(tracker.settings.actor, "export", detail=f"xes{' identified' if identified else ''}")
     err.print(f"{count} trace(s) written to {file}")

@@ -15,8 +15,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from journey.errors import Conflict, EntryRefused, InvalidScenario, JourneyError, NotFound
-from tracker.application import Tracker
-from tracker.compose import build_tracker
+from tracker.application import Settings, Tracker
+from tracker.compose import build_tracker, require_secrets
 
 out = Console()
 err = Console(stderr=True)
@@ -54,9 +54,14 @@ def day_option(value: str | None, what: str = "--as-of") -> date | None:
         raise InvalidScenario(f"{what} must be a date written as YYYY-MM-DD, not {value!r}.") from None
 
 
-def open_tracker(migrate: bool = True, as_of: date | None = None) -> Tracker:
-    """The tracker on the configured database (the settings are read now, once)."""
-    return build_tracker(migrate=migrate, as_of=as_of)
+def open_tracker(migrate: bool = True, as_of: date | None = None, secrets: bool = True) -> Tracker:
+    """The tracker on the configured database (the settings are read now, once). Refuses to open
+    the site's records without the site's secrets (tracker.compose.require_secrets); only the
+    synthetic demo asks for ``secrets=False``."""
+    settings = Settings()
+    if secrets:
+        require_secrets(settings)
+    return build_tracker(settings, migrate=migrate, as_of=as_of)
 
 
 @contextmanager

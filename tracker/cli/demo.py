@@ -31,7 +31,7 @@ def generate(
         except ValueError:
             out.print(f"[red]--as-of must be a date written as YYYY-MM-DD, not {as_of!r}.[/]")
             raise typer.Exit(2) from None
-    tracker = open_tracker(as_of=day)
+    tracker = open_tracker(as_of=day, secrets=False)  # synthetic patients: no site secrets needed
     report = tracker.generate_demo_cohort(patients, seed, bulk=bulk, start=start, batch=batch,
                                           workers=workers, progress=True)
     rate = report.events / report.seconds if report.seconds else 0.0

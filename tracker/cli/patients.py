@@ -106,10 +106,14 @@ def event_add(ctx: typer.Context,
 @friendly
 def patient_show(ref: str, as_of: AsOf = None) -> None:
     """Profile, phase, timeline, reminders, recommendations and deviations of one patient."""
-    print_patient(out, open_tracker().patient_view(ref, day_option(as_of)))
+    tracker = open_tracker()
+    view = tracker.patient_view(ref, day_option(as_of))
+    tracker.users.log(tracker.settings.actor, "read", view.row.ref)
+    print_patient(out, view)
 
 
 @patient_app.command("count")
+@friendly
 def patient_count() -> None:
     """How many patients are registered (scripts use it)."""
     out.print(str(open_tracker().patient_count()))
@@ -125,6 +129,8 @@ def worklist(as_of: AsOf = None,
     tracker = open_tracker()
     day = day_option(as_of) or tracker.clock.today()
     items = tracker.worklist(day, limit=limit, kind=kind, team=team)
+    tracker.users.log_shown(tracker.settings.actor, "worklist", [i.ref for i in items],
+                            detail=f"kind={kind or '*'} team={team or '*'} n={len(items)}")
     if not items:
         out.print(f"Nothing due or overdue on {day}.")
         return

@@ -23,24 +23,33 @@ from typing import Any, Protocol, TextIO
 from xml.sax.saxutils import XMLGenerator
 from xml.sax.xmlreader import AttributesImpl
 
+from pydantic import SecretStr
+
 from journey.adherence import CHECKS_BY_ID, Deviation
 
 PSEUDONYM_PREFIX = "PX-"
 PSEUDONYM_HEX = 16  # 64 bits: no collisions to expect in any registry
 
 
-def pseudonym(ref: str, key: str | bytes) -> str:
-    """The pseudonymous reference of ``ref`` under ``key`` (HMAC-SHA256, first 64 bits, hex)."""
-    if not key:
+#: the site's pseudonym key as the settings hold it (a SecretStr), or its value
+Key = str | bytes | SecretStr
+
+
+def pseudonym(ref: str, key: Key) -> str:
+    """The pseudonymous reference of ``ref`` under ``key`` (HMAC-SHA256, first 64 bits, hex): the
+    one pseudonym function of the tracker (auditors' screens, the API, the exports). Refuses an
+    empty key: an unkeyed hash of a reference is reversed by hashing guessed references."""
+    value = key.get_secret_value() if isinstance(key, SecretStr) else key
+    if not value:
         raise ValueError("A pseudonym needs the site's key (pseudonym_key); an unkeyed hash of a "
                          "patient reference can be reversed by trying references.")
-    secret = key.encode("utf-8") if isinstance(key, str) else key
+    secret = value.encode("utf-8") if isinstance(value, str) else value
     digest = hmac.new(secret, str(ref).encode("utf-8"), hashlib.sha256).hexdigest()
     return PSEUDONYM_PREFIX + digest[:PSEUDONYM_HEX]
 
 
 class _Referencer:
-    def __init__(self, key: str | bytes | None, identified: bool) -> None:
+    def __init__(self, key: Key | None, identified: bool) -> None:
         if not identified and not key:
             raise ValueError("Give the pseudonym key, or ask for identified=True explicitly.")
         self.key, self.identified = key, identified
@@ -78,7 +87,7 @@ CSV_COLUMNS = ("patient", "timing", "check", "seed", "title", "date", "justified
 
 def write_deviations_csv(out: TextIO,
                          patients: Iterable[PatientDeviations | tuple[str, str, Iterable[Deviation]]],
-                         key: str | bytes | None = None, identified: bool = False) -> int:
+                         key: Key | None = None, identified: bool = False) -> int:
     """One row per deviation; returns the number of rows written."""
     reference = _Referencer(key, identified)
     writer = csv.writer(out, lineterminator="\n")
@@ -176,7 +185,7 @@ class _Xes:
 
 
 def write_xes(out: TextIOBase, traces: Iterable[JourneyTrace | tuple[str, str, Iterable[Any]]],
-              key: str | bytes | None = None, identified: bool = False,
+              key: Key | None = None, identified: bool = False,
               log_name: str = "CRLM treatment journeys") -> int:
     """Write an XES log: one trace per patient, one event per history step (recorded events and
     the clock's timed transitions), with ``concept:name``, ``lifecycle:transition``,

@@ -2,15 +2,18 @@
 
 Errors come from the one hierarchy (journey.errors, tracker.users), mapped once in
 ``tracker.web.app``: 400 unreadable, 401 not signed in, 403 role, 404 not found, 409 conflict,
-422 refused entry.
+413 too large, 422 refused entry or a value out of bounds, 429 too many failed sign-ins.
+
+Every number and identifier a request carries is bounded here (tracker.web.schemas: ``Offset``,
+``ReminderId``, ``RefPath``, ``AsOf``), so an oversized one is a 422 in words, never a crash
+below. What the answers hold about patients has already been projected for the role by the Desk.
 """
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header, Query, Response, status
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response, status
 
 from journey.errors import InvalidScenario
 from journey.pathway import PHASE_MEANING, Phase, diagram_edges, mermaid_diagram
@@ -18,7 +21,9 @@ from tracker.application import GRANTS, PatientRecord, PatientView
 from tracker.web.auth import api_desk
 from tracker.web.desk import Desk
 from tracker.web.schemas import (
+    MAX_VERSION,
     ActionOut,
+    AsOf,
     AuditOut,
     DeviationOut,
     DismissIn,
@@ -28,6 +33,7 @@ from tracker.web.schemas import (
     EventOut,
     MeOut,
     NewUserOut,
+    Offset,
     PathwayOut,
     PatientIn,
     PatientOut,
@@ -35,6 +41,8 @@ from tracker.web.schemas import (
     PhaseOut,
     RecommendationOut,
     RecordedOut,
+    RefPath,
+    ReminderId,
     ReminderOut,
     SnoozeIn,
     StepOut,
@@ -54,11 +62,10 @@ CONFLICT: dict[int | str, dict[str, Any]] = {409: {"model": ErrorOut,
 
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
 DeskDep = Annotated[Desk, Depends(api_desk)]
-AsOf = Annotated[date | None, Query(description="the day to look from; default today")]
 
 
-def _summary(desk: Desk, row: PatientRecord) -> PatientSummaryOut:
-    return PatientSummaryOut(ref=desk.shown(row.ref), care_team=row.care_team, phase=row.phase,
+def _summary(row: PatientRecord) -> PatientSummaryOut:
+    return PatientSummaryOut(ref=row.ref, care_team=row.care_team, phase=row.phase,
                              phase_meaning=PHASE_MEANING[Phase(row.phase)], phase_on=row.phase_on,
                              timing=row.timing, sidedness=row.sidedness, version=row.version)
 
@@ -70,7 +77,7 @@ def _recommendations(view: PatientView) -> list[RecommendationOut]:
 def _patient(desk: Desk, view: PatientView) -> PatientOut:
     outcome = view.outcome
     return PatientOut(
-        **_summary(desk, view.row).model_dump(exclude={"phase", "phase_meaning"}),
+        **_summary(view.row).model_dump(exclude={"phase", "phase_meaning"}),
         phase=outcome.phase.value, phase_meaning=PHASE_MEANING[outcome.phase],
         as_of=outcome.as_of, profile=dict(view.row.profile),
         history=[StepOut.model_validate(s.to_dict()) for s in outcome.steps],
@@ -85,7 +92,7 @@ def _if_match(value: str | None) -> int | None:
     if value is None or value.strip() in ("", "*"):
         return None
     text = value.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit() and int(text) <= MAX_VERSION):
         raise InvalidScenario(f"If-Match must be the patient's version number, not {value[:20]!r}.")
     return int(text)
 
@@ -107,21 +114,21 @@ def list_patients(desk: DeskDep,
                   phase: Annotated[Phase | None, Query(description="only this phase")] = None,
                   team: Annotated[str | None, Query(max_length=64, description="only this care team")] = None,
                   limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-                  offset: Annotated[int, Query(ge=0)] = 0) -> list[PatientSummaryOut]:
+                  offset: Offset = 0) -> list[PatientSummaryOut]:
     """Registered patients, by reference, with their stored phase."""
     rows = desk.patients(phase.value if phase else None, team, limit, offset)
-    return [_summary(desk, r) for r in rows]
+    return [_summary(r) for r in rows]
 
 
 @router.post("/patients", response_model=PatientSummaryOut, status_code=status.HTTP_201_CREATED,
              tags=["patients"], responses=CONFLICT)
 def create_patient(desk: DeskDep, body: PatientIn) -> PatientSummaryOut:
     """Register a patient (navigators and clinicians)."""
-    return _summary(desk, desk.register(body.patient, body.care_team))
+    return _summary(desk.register(body.patient, body.care_team))
 
 
 @router.get("/patients/{ref}", response_model=PatientOut, tags=["patients"], responses=NOT_FOUND)
-def read_patient(desk: DeskDep, ref: str, response: Response, as_of: AsOf = None) -> PatientOut:
+def read_patient(desk: DeskDep, ref: RefPath, response: Response, as_of: AsOf = None) -> PatientOut:
     """Phase, history, reminders, recommendations and deviations. The ETag is the version."""
     view = desk.patient(ref, as_of)
     response.headers["ETag"] = f'"{view.row.version}"'
@@ -130,19 +137,19 @@ def read_patient(desk: DeskDep, ref: str, response: Response, as_of: AsOf = None
 
 @router.get("/patients/{ref}/events", response_model=list[EventOut], tags=["events"],
             responses=NOT_FOUND)
-def list_events(desk: DeskDep, ref: str) -> list[EventOut]:
-    """The patient's event log, in recording order."""
+def list_events(desk: DeskDep, ref: RefPath) -> list[EventOut]:
+    """The patient's event log, in recording order (for auditors without who recorded it and
+    without the typed notes and override reasons)."""
     view = desk.patient(ref)
-    actor = (lambda a: "-") if desk.account.pseudonymous else (lambda a: a)
     return [EventOut(seq=e.seq, type=e.type, date=e.date, recorded_at=e.recorded_at,
-                     actor=actor(e.actor), payload=e.payload, phase_before=e.phase_before,
+                     actor=e.actor, payload=e.payload, phase_before=e.phase_before,
                      phase_after=e.phase_after, override_reason=e.override_reason)
             for e in view.event_rows]
 
 
 @router.post("/patients/{ref}/events", response_model=RecordedOut, status_code=status.HTTP_201_CREATED,
              tags=["events"], responses={**NOT_FOUND, **CONFLICT})
-def record_event(desk: DeskDep, ref: str, response: Response,
+def record_event(desk: DeskDep, ref: RefPath, response: Response,
                  event: Annotated[EventIn, Body()],  # type: ignore[valid-type]  # a model made at run time
                  if_match: Annotated[str | None, Header(
                      description="the version you saw; 409 if the patient changed since")] = None,
@@ -159,7 +166,7 @@ def record_event(desk: DeskDep, ref: str, response: Response,
 
 @router.get("/patients/{ref}/recommendations", response_model=list[RecommendationOut],
             tags=["recommendations"], responses=NOT_FOUND)
-def recommendations(desk: DeskDep, ref: str, as_of: AsOf = None) -> list[RecommendationOut]:
+def recommendations(desk: DeskDep, ref: RefPath, as_of: AsOf = None) -> list[RecommendationOut]:
     """What the guideline says for the patient's situation now, each with its seed line."""
     return _recommendations(desk.patient(ref, as_of))
 
@@ -169,7 +176,7 @@ def recommendations(desk: DeskDep, ref: str, as_of: AsOf = None) -> list[Recomme
 @router.get("/reminders", response_model=list[ReminderOut], tags=["reminders"], responses=NOT_FOUND)
 def list_reminders(desk: DeskDep,
                    ref: Annotated[str | None, Query(
-                       description="one patient's reminders, every status")] = None,
+                       max_length=64, description="one patient's reminders, every status")] = None,
                    kind: Annotated[str | None, Query(max_length=32)] = None,
                    team: Annotated[str | None, Query(max_length=64)] = None,
                    as_of: AsOf = None) -> list[ReminderOut]:
@@ -185,14 +192,14 @@ def list_reminders(desk: DeskDep,
 
 @router.post("/reminders/{reminder_id}/acknowledge", response_model=ActionOut, tags=["reminders"],
              responses=NOT_FOUND)
-def acknowledge(desk: DeskDep, reminder_id: int) -> ActionOut:
+def acknowledge(desk: DeskDep, reminder_id: ReminderId) -> ActionOut:
     return ActionOut(reminder_id=reminder_id, action="acknowledge",
                      message=desk.reminder_action("acknowledge", reminder_id))
 
 
 @router.post("/reminders/{reminder_id}/snooze", response_model=ActionOut, tags=["reminders"],
              responses=NOT_FOUND)
-def snooze(desk: DeskDep, reminder_id: int, body: SnoozeIn) -> ActionOut:
+def snooze(desk: DeskDep, reminder_id: ReminderId, body: SnoozeIn) -> ActionOut:
     return ActionOut(reminder_id=reminder_id, action="snooze",
                      message=desk.reminder_action("snooze", reminder_id, until=body.until,
                                                   reason=body.reason, text=body.text))
@@ -200,7 +207,7 @@ def snooze(desk: DeskDep, reminder_id: int, body: SnoozeIn) -> ActionOut:
 
 @router.post("/reminders/{reminder_id}/dismiss", response_model=ActionOut, tags=["reminders"],
              responses=NOT_FOUND)
-def dismiss(desk: DeskDep, reminder_id: int, body: DismissIn) -> ActionOut:
+def dismiss(desk: DeskDep, reminder_id: ReminderId, body: DismissIn) -> ActionOut:
     return ActionOut(reminder_id=reminder_id, action="dismiss",
                      message=desk.reminder_action("dismiss", reminder_id, reason=body.reason,
                                                   text=body.text))
@@ -227,7 +234,7 @@ def audit(desk: DeskDep) -> AuditOut:
 
 @router.get("/exports/{kind}", tags=["exports"], responses={
     **NOT_FOUND, 200: {"description": "the export file", "content": {"text/csv": {}, "application/xml": {}}}})
-def export(desk: DeskDep, kind: str) -> Response:
+def export(desk: DeskDep, kind: Annotated[str, Path(max_length=8, pattern="^[a-z]+$")]) -> Response:
     """A pseudonymous export: ``csv`` (one row per deviation) or ``xes`` (the event log)."""
     body, media_type = desk.export(kind)
     return Response(body, media_type=media_type,
@@ -246,7 +253,7 @@ def pathway(desk: DeskDep) -> PathwayOut:
 
 @router.get("/users", response_model=list[UserOut], tags=["users"])
 def list_users(desk: DeskDep) -> list[UserOut]:
-    return [UserOut(name=a.name, role=a.role.value, active=a.active) for a in desk.list_users()]
+    return [UserOut.of(a) for a in desk.list_users()]
 
 
 @router.post("/users", response_model=NewUserOut, status_code=status.HTTP_201_CREATED, tags=["users"],
@@ -254,5 +261,5 @@ def list_users(desk: DeskDep) -> list[UserOut]:
 def add_user(desk: DeskDep, body: UserIn) -> NewUserOut:
     """Create a user (admins); the password and the API token are in the answer, once."""
     created = desk.add_user(body.name, body.role, body.password)
-    return NewUserOut(name=created.account.name, role=created.account.role.value, active=True,
-                      password=created.password, token=created.token)
+    return NewUserOut(**UserOut.of(created.account).model_dump(), password=created.password,
+                      token=created.token)

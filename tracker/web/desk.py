@@ -1,14 +1,18 @@
 """The desk: what one signed-in person may do, in front of the Tracker services.
 
-Both the pages and the API call a Desk and nothing below it. A Desk checks the role, turns
-references into pseudonyms for auditors (and back), writes the access log for every read of a
-patient record and every write, and calls the services. It holds no clinical rules.
+Both the pages and the API call a Desk and nothing below it. A Desk checks the role, calls the
+services, passes every answer about patients through the role's projection
+(tracker.application.privacy: pseudonyms and no free text for auditors, no patients at all for
+admins) before a face sees it, turns an auditor's pseudonym back into the reference, and writes
+the access log (with the channel and the client address) for every read of a patient record,
+every patient a list showed, every write and export and every view of the audit. It holds no
+clinical rules.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -16,9 +20,11 @@ from journey.errors import NotFound
 from journey.events import EventType
 from journey.reminders import ReminderStatus
 from tracker.application import (
+    AccessDenied,
     Account,
     FhirImportReport,
     NewAccount,
+    Origin,
     PatientRecord,
     PatientView,
     Permission,
@@ -26,7 +32,7 @@ from tracker.application import (
     Tracker,
     Users,
     WorklistItem,
-    pseudonym,
+    projection_for,
 )
 
 
@@ -46,21 +52,18 @@ class ReminderLine:
 
 
 class Desk:
-    def __init__(self, tracker: Tracker, users: Users, account: Account) -> None:
+    def __init__(self, tracker: Tracker, users: Users, account: Account, origin: Origin) -> None:
         self.tracker = tracker
         self.users = users
         self.account = account
+        self.origin = origin
+        #: what this person's role is shown of every answer (the one way out for patient data)
+        self.projection = projection_for(account, tracker.settings.pseudonym_key)
 
     # -- references ---------------------------------------------------------------------------
-    def shown(self, ref: str) -> str:
-        """The reference this person sees: a keyed pseudonym for auditors."""
-        if self.account.pseudonymous:
-            return pseudonym(ref, self.tracker.settings.pseudonym_key)
-        return ref
-
     def resolve(self, given: str) -> str:
         """The patient reference behind what this person typed (a pseudonym for auditors)."""
-        if not self.account.pseudonymous:
+        if not self.projection.pseudonymous:
             return given
         ref = self.tracker.ref_of_pseudonym(given)
         if ref is None:
@@ -68,25 +71,28 @@ class Desk:
         return ref
 
     def _log(self, action: str, ref: str | None = None, detail: str = "") -> None:
-        self.users.log(self.account.name, action, ref, detail)
+        self.users.log(self.account.name, action, ref, detail, self.origin)
 
     # -- reading ------------------------------------------------------------------------------
     def patients(self, phase: str | None = None, team: str | None = None, limit: int = 100,
                  offset: int = 0) -> list[PatientRecord]:
         self.account.require(Permission.READ_PATIENTS)
         rows = self.tracker.patients(phase, team, limit, offset)
-        self._log("list", detail=f"patients phase={phase or '*'} team={team or '*'} n={len(rows)}")
-        return rows
+        self.users.log_shown(self.account.name, "list", [r.ref for r in rows],
+                             f"patients phase={phase or '*'} team={team or '*'} n={len(rows)}", self.origin)
+        return self.projection.show(rows)
 
     def patient(self, given: str, as_of: date | None = None) -> PatientView:
+        """One patient's view, as this person's role may see it (references, free text)."""
         self.account.require(Permission.READ_PATIENTS)
         ref = self.resolve(given)
         view = self.tracker.patient_view(ref, as_of)
         self._log("read", ref)
-        return view
+        return self.projection.show(view)
 
     def reminder_lines(self, view: PatientView) -> list[ReminderLine]:
-        return [ReminderLine(r.id, self.shown(view.row.ref), r.kind, r.anchor_on, view.reminder_due[r.id],
+        """The reminders of a view ``patient`` gave (so already projected)."""
+        return [ReminderLine(r.id, view.row.ref, r.kind, r.anchor_on, view.reminder_due[r.id],
                              view.reminder_status[r.id], r.resolved_on, r.cancelled_on, r.snoozed_until)
                 for r in view.reminder_rows]
 
@@ -94,10 +100,9 @@ class Desk:
                  limit: int = 200) -> list[WorklistItem]:
         self.account.require(Permission.READ_PATIENTS)
         items = self.tracker.worklist(as_of, limit=limit, kind=kind, team=team)
-        self._log("worklist", detail=f"kind={kind or '*'} team={team or '*'} n={len(items)}")
-        if self.account.pseudonymous:
-            items = [replace(i, ref=self.shown(i.ref)) for i in items]
-        return items
+        self.users.log_shown(self.account.name, "worklist", [i.ref for i in items],
+                             f"kind={kind or '*'} team={team or '*'} n={len(items)}", self.origin)
+        return self.projection.show(items)
 
     def teams(self) -> list[str]:
         return self.tracker.care_teams()
@@ -136,7 +141,7 @@ class Desk:
         pseudonymised bundle (the keyed pseudonym, no free text)."""
         self.account.require(Permission.READ_PATIENTS)
         ref = self.resolve(given)
-        bundle = self.tracker.fhir_bundle(ref, self.account.pseudonymous, as_of)
+        bundle = self.tracker.fhir_bundle(ref, self.projection.pseudonymous, as_of)
         self._log("read", ref, "fhir bundle")
         return bundle
 
@@ -158,8 +163,10 @@ class Desk:
         return dict(self.tracker.run_audit().cohort.summary())
 
     def audit_report(self) -> str:
-        """The audit's self-contained HTML report, judged today."""
+        """The audit's self-contained HTML report, judged today (cohort figures, small cells
+        suppressed, no patient named)."""
         self.account.require(Permission.READ_AUDIT)
+        self._log("audit-report")
         return self.tracker.audit_report_html(self.tracker.run_audit())
 
     def export(self, kind: str) -> tuple[str, str]:
@@ -171,10 +178,38 @@ class Desk:
 
     def add_user(self, name: str, role: str, password: str | None = None) -> NewAccount:
         self.account.require(Permission.MANAGE_USERS)
-        created = self.users.add(name, role, password)
-        self._log("write", detail=f"user {name} created ({role})")
-        return created
+        return self.users.add(name, role, password, by=self.account.name, origin=self.origin)
 
     def list_users(self) -> list[Account]:
         self.account.require(Permission.MANAGE_USERS)
         return self.users.list()
+
+    def deactivate_user(self, name: str) -> int:
+        """``name`` can no longer sign in; their sessions end, their token is revoked. Not oneself:
+        the last admin would lock everyone out of the users page."""
+        self.account.require(Permission.MANAGE_USERS)
+        if name == self.account.name:
+            raise AccessDenied("You cannot deactivate yourself here; another admin can, or "
+                               "`journey user deactivate` on the server.")
+        return self.users.deactivate(name, by=self.account.name, origin=self.origin)
+
+    def activate_user(self, name: str) -> None:
+        self.account.require(Permission.MANAGE_USERS)
+        self.users.activate(name, by=self.account.name, origin=self.origin)
+
+    def reset_password(self, name: str) -> str:
+        """A generated password for ``name`` (shown once); their sessions end."""
+        self.account.require(Permission.MANAGE_USERS)
+        return self.users.reset_password(name, by=self.account.name, origin=self.origin)
+
+    def revoke_token(self, name: str) -> None:
+        self.account.require(Permission.MANAGE_USERS)
+        self.users.revoke_token(name, by=self.account.name, origin=self.origin)
+
+    def issue_token(self, name: str) -> str:
+        self.account.require(Permission.MANAGE_USERS)
+        return self.users.issue_token(name, by=self.account.name, origin=self.origin)
+
+    def change_own_password(self, current: str, new: str) -> None:
+        """Any signed-in person changes their own password; all their sessions end."""
+        self.users.change_password(self.account, current, new, self.origin)

@@ -9,16 +9,15 @@ mapping in ``tracker.web.app``.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Depends
 from fastapi.responses import JSONResponse
 
 from tracker.application import PatientOutcome
 from tracker.web.auth import api_desk
 from tracker.web.desk import Desk
-from tracker.web.schemas import ErrorOut, FhirImportOut, FhirPatientOut
+from tracker.web.schemas import AsOf, ErrorOut, FhirImportOut, FhirPatientOut, RefPath
 
 FHIR_JSON = "application/fhir+json"
 
@@ -40,8 +39,7 @@ def _patient_out(p: PatientOutcome) -> FhirPatientOut:
 @router.get("/patients/{ref}/fhir", response_class=JSONResponse, responses={
     200: {"description": "an mCODE patient Bundle (type collection)", "content": {FHIR_JSON: {}}},
     404: {"model": ErrorOut, "description": "no such patient"}})
-def patient_fhir(desk: DeskDep, ref: str, as_of: Annotated[date | None, Query(
-        description="the day the reminders are seen from; default today")] = None) -> JSONResponse:
+def patient_fhir(desk: DeskDep, ref: RefPath, as_of: AsOf = None) -> JSONResponse:
     """The patient's journey as an mCODE STU4 bundle. Auditors get it pseudonymised: the keyed
     pseudonym instead of the reference, and no free text (notes, override and reminder reasons)."""
     return JSONResponse(desk.fhir_bundle(ref, as_of), media_type=FHIR_JSON)

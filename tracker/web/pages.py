@@ -4,7 +4,6 @@ form's CSRF token, calls one Desk method and renders a template or redirects (po
 
 from __future__ import annotations
 
-import secrets
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,8 +18,8 @@ from journey.errors import EntryRefused, InvalidScenario
 from journey.events import COMMON_KEYS, EVENT_SPECS, EventType
 from journey.pathway import PHASE_MEANING, Phase, diagram_edges, mermaid_diagram
 from journey.reminders import REMINDER_MEANING, ReminderKind
-from tracker.application import Account, DismissReason, NotSignedIn, Permission, SnoozeReason
-from tracker.web.auth import check_csrf, page_desk, session_of, users_of
+from tracker.application import Account, DismissReason, NotSignedIn, Permission, SignInThrottled, SnoozeReason
+from tracker.web.auth import check_csrf, origin_of, page_desk, session_of, sign_in, sign_out, users_of
 from tracker.web.desk import Desk
 from tracker.web.svg import pathway_svg, timeline_svg
 
@@ -71,20 +70,22 @@ def login(request: Request, csrf: Csrf, name: Annotated[str, Form(max_length=64)
           next: Annotated[str, Form()] = "/worklist") -> Response:
     check_csrf(request, csrf)
     try:
-        account = users_of(request).authenticate(name, password)
+        account = users_of(request).authenticate(name, password, origin_of(request, "web"))
     except NotSignedIn as e:
-        return _render(request, "login.html", {"next": _safe_next(next), "error": e.message,
-                                               "name": name}, status=401)
-    # a new session: a new CSRF token, so a token planted before sign-in is worthless
-    request.state.session = {"uid": account.id, "csrf": secrets.token_urlsafe(24),
-                             "flash": f"Signed in as {account.name} ({account.role.value})."}
-    return RedirectResponse(_safe_next(next), status_code=303)
+        return _render(request, "login.html", {"next": _safe_next(next), "error": e.message, "name": name},
+                       status=429 if isinstance(e, SignInThrottled) else 401)
+    # a new server-side session: a new CSRF token, so a token planted before sign-in is worthless
+    sign_in(request, account, flash=f"Signed in as {account.name} ({account.role.value}).")
+    target = _safe_next(next)
+    if target == "/worklist" and not account.may(Permission.READ_PATIENTS):
+        target = "/admin/users"  # an admin sees no patients: their page is the users'
+    return RedirectResponse(target, status_code=303)
 
 
 @router.post("/logout")
 def logout(request: Request, csrf: Csrf) -> Response:
     check_csrf(request, csrf)
-    request.state.session = {"uid": None, "csrf": secrets.token_urlsafe(24), "flash": "Signed out."}
+    sign_out(request)  # the session ends on the server: a saved copy of the cookie opens nothing
     return RedirectResponse("/login", status_code=303)
 
 
@@ -146,7 +147,7 @@ def dismiss(request: Request, desk: DeskDep, reminder_id: int, csrf: Csrf,
 @router.get("/patients", response_class=HTMLResponse)
 def patients(request: Request, desk: DeskDep, phase: str | None = None, team: str | None = None) -> Response:
     phase = phase if phase in {p.value for p in Phase} else None
-    rows = [{"shown": desk.shown(r.ref), "care_team": r.care_team, "phase": r.phase,
+    rows = [{"shown": r.ref, "care_team": r.care_team, "phase": r.phase,
              "phase_on": r.phase_on, "timing": r.timing}
             for r in desk.patients(phase, team or None, limit=500)]
     return _render(request, "patients.html", {
@@ -168,9 +169,9 @@ def _event_forms(account: Account) -> list[dict[str, Any]]:
 
 def _patient_page(request: Request, desk: Desk, ref: str, status: int = 200,
                   refusal: dict[str, Any] | None = None) -> HTMLResponse:
-    view = desk.patient(ref)
+    view = desk.patient(ref)  # as this role may see it (tracker.application.privacy)
     outcome = view.outcome
-    shown = desk.shown(view.row.ref)
+    shown = view.row.ref
     return _render(request, "patient.html", {
         "view": view, "ref": shown, "url_ref": quote(ref, safe=""),
         "phase": outcome.phase.value, "phase_meaning": PHASE_MEANING[outcome.phase],
@@ -200,7 +201,8 @@ async def record_event(request: Request, desk: DeskDep, ref: str) -> Response:
         if value:
             raw[key] = value
     version_text = str(form.get("version", "")).strip()
-    version = int(version_text) if version_text.isdigit() else None
+    readable = version_text.isascii() and version_text.isdigit() and len(version_text) < 10
+    version = int(version_text) if readable else None
     try:
         result = desk.record(ref, raw, expected_version=version)
     except (EntryRefused, InvalidScenario) as refused:

@@ -1,4 +1,5 @@
-"""The API's request and response bodies (pydantic), so the OpenAPI document says what is sent.
+"""The API's request and response bodies (pydantic), so the OpenAPI document says what is sent,
+and the bounds of every number and identifier a request carries.
 
 The event body is generated from ``journey.events.EVENT_SPECS``: the vocabulary is declared once
 and the API, the web form, the CLI and the validator all read it.
@@ -7,11 +8,30 @@ and the API, the web form, the CLI and the validator all read it.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from journey.events import EVENT_SPECS, EventType
+from tracker.application import MAX_ID, Account
+
+# -- bounds: what the database and the date arithmetic can hold, said in the OpenAPI document --
+
+#: ids and versions are database integers (PostgreSQL's integer: 2^31 - 1)
+MAX_VERSION = MAX_ID
+#: at most a billion patients skipped
+MAX_OFFSET = 10**9
+#: the days a reader may look from: the domain refuses dates before 1900; months are added to the
+#: day looked from, so it stays far from the calendar's end
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2199, 12, 31)
+
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="how many to skip")]
+ReminderId = Annotated[int, Path(ge=1, le=MAX_ID, description="the reminder's id (the worklist shows it)")]
+RefPath = Annotated[str, Path(min_length=1, max_length=64,
+                              description="the patient reference (auditors: the pseudonym PX-...)")]
+AsOf = Annotated[date | None, Query(ge=EARLIEST_DAY, le=LATEST_DAY,
+                                    description="the day to look from; default today")]
 
 
 class ErrorOut(BaseModel):
@@ -165,11 +185,38 @@ class UserOut(BaseModel):
     name: str
     role: str
     active: bool
+    token_expires_at: datetime | None = Field(default=None, description="when the API token stops working")
+    token_last_used_at: datetime | None = Field(default=None, description="when it was last accepted")
+
+    @classmethod
+    def of(cls, account: Account) -> UserOut:
+        return cls(name=account.name, role=account.role.value, active=account.active,
+                   token_expires_at=account.token_expires_at, token_last_used_at=account.token_last_used_at)
 
 
 class NewUserOut(UserOut):
     password: str = Field(description="shown once")
     token: str = Field(description="the API token, shown once")
+
+
+class PasswordOut(BaseModel):
+    name: str
+    password: str = Field(description="the new password, shown once; the user's sessions have ended")
+
+
+class TokenOut(BaseModel):
+    name: str
+    token: str = Field(description="the new API token, shown once; the old one no longer works")
+
+
+class DoneOut(BaseModel):
+    name: str
+    message: str
+
+
+class PasswordChangeIn(BaseModel):
+    current: str = Field(min_length=1, max_length=256)
+    new: str = Field(min_length=10, max_length=256)
 
 
 class MeOut(BaseModel):
