@@ -82,6 +82,10 @@ class ReminderRecord:
     snoozed_until: date | None
     announced: str | None
     dismissed_on: date | None
+    #: the person on it (a user name), and who acknowledged it last and when
+    assignee: str | None
+    acknowledged_by: str | None
+    acknowledged_at: datetime | None
     updated_at: datetime
 
 
@@ -91,11 +95,13 @@ class ReminderAction(StrEnum):
     ACKNOWLEDGE = "acknowledge"
     SNOOZE = "snooze"
     DISMISS = "dismiss"
+    #: give it to a person (or release it): who is on it
+    ASSIGN = "assign"
 
 
 @dataclass(frozen=True)
 class ReminderActionRecord:
-    """What a person did with a reminder (append-only): acknowledge, snooze or dismiss."""
+    """What a person did with a reminder (append-only): acknowledge, snooze, dismiss or assign."""
 
     id: int
     reminder_id: int
@@ -106,6 +112,8 @@ class ReminderActionRecord:
     snoozed_until: date | None
     actor: str
     recorded_at: datetime
+    #: assign: the person it was given to (None: released); acknowledge: who took it by it
+    assignee: str | None = None
 
 
 class NoticeState(StrEnum):

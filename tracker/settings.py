@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     #: signs the web session cookies; empty = a random key per process (sessions end on restart)
     session_secret: str = ""
+    #: the worklist's look-ahead: reminders falling due within this many days ("Due this week";
+    #: 0 leaves the section out)
+    worklist_ahead_days: int = Field(default=7, ge=0, le=60)
 
     # -- the scheduler (docs/scheduler.md) ---------------------------------------------------
     #: minutes between sweeps that move reminders to due/overdue and fire timed transitions

@@ -40,13 +40,31 @@ def test_an_old_database_upgrades_and_verifies_with_its_log_and_actions_kept(tmp
     tracker = build_tracker(Settings(database_url=f"sqlite:///{path}"), clock=FixedClock(TODAY))
 
     assert list(tracker.verify()) == []
-    assert _rows(path, "SELECT version_num FROM alembic_version") == [("0004",)]
+    assert _rows(path, "SELECT version_num FROM alembic_version") == [(_head(path),)]
     assert _rows(path, "SELECT id, patient_id, seq, payload, chain_hash FROM event ORDER BY id") == log_before
     assert _rows(path, "SELECT id, reminder_id, action, reason FROM reminder_action ORDER BY id") \
         == actions_before
     # every action still points at a reminder of the same patient
     assert _rows(path, "SELECT count(*) FROM reminder_action a JOIN reminder r ON r.id = a.reminder_id "
                        "WHERE r.patient_id = a.patient_id") == [(len(actions_before),)]
+    # who acknowledged a reminder shows on it (migration 0005, from the action log); nobody is
+    # assigned, since the old actions named no person
+    acknowledged = _rows(path, "SELECT reminder_id, actor FROM reminder_action WHERE action = "
+                               "'acknowledge' ORDER BY id")
+    assert acknowledged
+    assert _rows(path, "SELECT id, acknowledged_by FROM reminder WHERE acknowledged_by IS NOT NULL "
+                       "ORDER BY id") == sorted(dict(acknowledged).items())
+    assert _rows(path, "SELECT count(*) FROM reminder WHERE assignee IS NOT NULL") == [(0,)]
+
+
+def _head(path: Path) -> str:
+    from alembic.script import ScriptDirectory
+
+    from db.migrate import alembic_config
+
+    head = ScriptDirectory.from_config(alembic_config(f"sqlite:///{path}")).get_current_head()
+    assert head is not None
+    return head
 
 
 def test_the_same_day_duplicate_gets_back_the_reminder_the_old_rules_swallowed(tmp_path: Path) -> None:

@@ -14,10 +14,9 @@ from tracker.application.patients import (
     ImportReport,
     PatientView,
     RecordResult,
-    WorklistItem,
     replay_document,
 )
-from tracker.application.reminders import ActionResult, DismissReason, SnoozeReason
+from tracker.application.reminders import ASSIGNABLE_ROLES, ActionResult, DismissReason, SnoozeReason
 from tracker.application.service import Tracker
 from tracker.application.sweep import SweepReport
 from tracker.application.users import (
@@ -30,15 +29,17 @@ from tracker.application.users import (
     Role,
     Users,
 )
+from tracker.application.worklist import Section, Worklist, WorklistItem
 from tracker.clock import Clock
 from tracker.reports.exports import CSV_COLUMNS, pseudonym
 from tracker.settings import Settings
 
 __all__ = [
-    "CSV_COLUMNS", "EXPORT_KINDS", "GRANTS", "AccessDenied", "AccessRecord", "Account", "ActionResult",
+    "ASSIGNABLE_ROLES", "CSV_COLUMNS", "EXPORT_KINDS", "GRANTS", "AccessDenied", "AccessRecord",
+    "Account", "ActionResult",
     "AuditRun", "AuditedJourney", "Clock", "DeliveryError", "DeliveryReport", "DismissReason",
     "EntryRecord", "Findings", "ImportReport", "LeaseUnavailable", "NewAccount", "NotSignedIn",
     "NoticeRecord", "PatientRecord", "PatientView", "Permission", "RecordResult", "ReminderRecord",
-    "RestoreReport", "Role", "Sender", "Settings", "SnoozeReason", "SweepReport", "Tracker", "Users",
-    "WorklistItem", "load_scenario", "pseudonym", "replay_document", "scenario_files",
+    "RestoreReport", "Role", "Section", "Sender", "Settings", "SnoozeReason", "SweepReport", "Tracker",
+    "Users", "Worklist", "WorklistItem", "load_scenario", "pseudonym", "replay_document", "scenario_files",
 ]

@@ -1,6 +1,7 @@
 """The patient record: registering, recording what happened, importing scenarios, reading a
-patient and the worklist. One use case, one transaction: an entry's row, the new phase and the
-reminder changes are written together, guarded by the patient's version."""
+patient (the worklist is ``tracker.application.worklist``). One use case, one transaction: an
+entry's row, the new phase and the reminder changes are written together, guarded by the
+patient's version."""
 
 from __future__ import annotations
 
@@ -77,18 +78,6 @@ class ImportReport:
         return ", ".join(parts) + "."
 
 
-@dataclass
-class WorklistItem:
-    reminder_id: int
-    ref: str
-    care_team: str
-    phase: str
-    kind: str
-    due_on: date
-    status: ReminderStatus
-    days_late: int
-
-
 # -- reading ----------------------------------------------------------------------------------------
 
 def patient_view(ctx: Context, ref: str, as_of: date | None = None) -> PatientView:
@@ -102,18 +91,6 @@ def patient_view(ctx: Context, ref: str, as_of: date | None = None) -> PatientVi
     due = {i: r.due_on_at(outcome.as_of) for i, r in domain.items()}
     return PatientView(stored.row, stored.profile, outcome, judge_journey(outcome, dismissals),
                        stored.event_rows, reminders, statuses, due)
-
-
-def worklist(ctx: Context, as_of: date | None = None, limit: int | None = 50, kind: str | None = None,
-             team: str | None = None) -> list[WorklistItem]:
-    """Every due and overdue reminder across patients, most urgent (longest waiting) first."""
-    day = as_of or ctx.clock.today()
-    with ctx.unit_of_work() as uow:
-        due = uow.reminders.due(day, limit=limit, kind=kind, team=team)
-    return [WorklistItem(d.reminder.id, d.ref, d.care_team, d.phase, d.reminder.kind, d.reminder.due_on,
-                         status_on(reminder_of(d.reminder), day, ctx.pathway),
-                         (day - d.reminder.due_on).days)
-            for d in due]
 
 
 def patients(ctx: Context, phase: str | None = None, team: str | None = None, limit: int = 100,
