@@ -130,11 +130,11 @@ def worklist(as_of: AsOf = None,
         return
     table = Table(title=f"Worklist for {day}")
     for column in ("reminder", "patient", "phase", "what", "due on", "status", "who"):
-        table.add_column(column, no_wrap=column not in ("status", "who"))
+        table.add_column(column, no_wrap=column in ("reminder", "patient", "due on"))
     for item in items:
         style = "bold red" if item.status == "overdue" else "yellow"
         table.add_row(str(item.reminder_id), item.ref, item.phase, item.kind.replace("_", " "),
-                      item.due_on.isoformat(), f"[{style}]{item.status.value}: {item.timing}[/]",
+                      item.due_on.isoformat(), f"[{style}]{item.timing}[/]",
                       item.assignee or "not yet taken")
     out.print(table)
 
