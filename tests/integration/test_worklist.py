@@ -83,7 +83,8 @@ def test_the_look_ahead_is_a_setting(tmp_path) -> None:
 def test_acknowledging_takes_a_reminder_nobody_holds_and_shows_who_and_when(tracker: Any, people) -> None:
     item = tracker.worklist_sections().section("overdue").items[0]
     result = tracker.act_on_reminder("acknowledge", item.reminder_id, "web:nina", person="nina")
-    assert result.sentence() == "Acknowledged the reassessment due of P-OVERDUE (due 2025-12-16); it is yours now."
+    assert result.sentence() == ("Acknowledged the reassessment due of P-OVERDUE (due 2025-12-16); "
+                                 "it is yours now.")
     [again] = tracker.worklist_sections().section("overdue").items
     assert (again.assignee, again.acknowledged_by) == ("nina", "web:nina")
     assert again.acknowledged_at is not None

@@ -106,6 +106,9 @@ class Tracker(Context):
                           file: Path | None = None) -> str:
         return _audit.audit_report_html(self, run, suppress_below=suppress_below, period=period, file=file)
 
+    def audit_report_body(self, run: AuditRun, *, suppress_below: int = 5) -> str:
+        return _audit.audit_report_body(self, run, suppress_below=suppress_below)
+
     def write_event_log_xes(self, out: TextIOBase, as_of: date | None = None, identified: bool = False,
                             progress: Callable[[int], None] | None = None) -> int:
         return _audit.write_event_log_xes(self, out, as_of, identified, progress)

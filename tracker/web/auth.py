@@ -48,6 +48,8 @@ class Sessions:
         payload = {"uid": data.get("uid"), "csrf": data["csrf"]}
         if data.get("flash"):
             payload["flash"] = str(data["flash"])[:500]
+        if data.get("kept"):  # a refused form, shown once on the page it came from (tracker.web.pages)
+            payload["kept"] = data["kept"]
         response.set_cookie(SESSION_COOKIE, self.serializer.dumps(payload), max_age=SESSION_MAX_AGE,
                             httponly=True, samesite="lax", secure=secure, path="/")
 

@@ -16,14 +16,18 @@ from journey.errors import NotFound
 from journey.events import EventType
 from journey.reminders import ReminderStatus
 from tracker.application import (
+    ASSIGNABLE_ROLES,
+    GRANTS,
     Account,
     NewAccount,
     PatientRecord,
     PatientView,
     Permission,
     RecordResult,
+    Role,
     Tracker,
     Users,
+    Worklist,
     WorklistItem,
     pseudonym,
 )
@@ -125,9 +129,49 @@ class Desk:
                         reason: str | None = None, text: str | None = None) -> str:
         self.account.require(Permission.MANAGE_REMINDERS)
         result = self.tracker.act_on_reminder(action, reminder_id, f"web:{self.account.name}",
-                                              until=until, reason=reason, text=text)
+                                              until=until, reason=reason, text=text,
+                                              person=self.account.name if action == "acknowledge" else None)
         self._log("write", result.patient_ref, f"{action} reminder {reminder_id}")
         return result.sentence()
+
+    # -- the navigator's day (issue 15) ------------------------------------------------------
+    def worklist_sections(self, *, kind: str | None = None, team: str | None = None, who: str = "",
+                          limit: int = 100, only: str | None = None) -> Worklist:
+        """The worklist in its sections. ``who``: "" everyone's, "untaken" nobody's yet, "mine",
+        or a person's user name."""
+        self.account.require(Permission.READ_PATIENTS)
+        assignee = self.account.name if who == "mine" else (who if who not in ("", "untaken") else None)
+        worklist = self.tracker.worklist_sections(kind=kind, team=team, assignee=assignee,
+                                                  untaken=who == "untaken", limit=limit, only=only)
+        self._log("worklist", detail=f"kind={kind or '*'} team={team or '*'} who={who or '*'} "
+                                     f"n={worklist.total}")
+        if self.account.pseudonymous:
+            for section in worklist.sections:
+                section.items = [replace(i, ref=self.shown(i.ref)) for i in section.items]
+        return worklist
+
+    def assign(self, reminder_id: int, to: str | None) -> str:
+        """Give a reminder to a person (a user name), or release it (None)."""
+        self.account.require(Permission.MANAGE_REMINDERS)
+        result = self.tracker.act_on_reminder("assign", reminder_id, f"web:{self.account.name}", person=to)
+        self._log("write", result.patient_ref, f"assign reminder {reminder_id} to {to or 'nobody'}")
+        return result.sentence()
+
+    def people(self) -> list[str]:
+        """Who may be given a reminder: the active accounts whose role acts on reminders."""
+        return [a.name for a in self.users.list() if a.active and a.role in ASSIGNABLE_ROLES]
+
+    def who_may(self, permission: Permission) -> tuple[list[Role], list[str]]:
+        """The roles that may do it, and the active people who hold them (to tell someone who
+        may not whom to ask)."""
+        roles = [role for role in Role if permission in GRANTS[role]]
+        return roles, [a.name for a in self.users.list() if a.active and a.role in roles]
+
+    def audit_report_body(self) -> str:
+        """The audit report's content, judged today, for a page with the app's stylesheet."""
+        self.account.require(Permission.READ_AUDIT)
+        self._log("audit", detail="report")
+        return self.tracker.audit_report_body(self.tracker.run_audit())
 
     # -- audit, exports, users ----------------------------------------------------------------
     def audit(self) -> dict[str, Any]:
