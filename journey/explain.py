@@ -81,7 +81,7 @@ def entries_in_words(entries: Sequence[EventType]) -> str:
 def due_in_words(due_on: date, status: ReminderStatus | str, day: date,
                  settings: PathwaySettings) -> str:
     """How a reminder stands on ``day``, without ambiguity: 'due in 4 days', 'due today',
-    '3 days past due (overdue from 15 Jun 2025)', '61 days overdue'."""
+    '3 days past due, overdue in 12 days', '61 days overdue'."""
     status = ReminderStatus(status)
     days = (day - due_on).days
     if status is ReminderStatus.RESOLVED:
@@ -95,7 +95,9 @@ def due_in_words(due_on: date, status: ReminderStatus | str, day: date,
     if status is ReminderStatus.OVERDUE:
         late = (day - overdue_from(due_on, settings)).days + 1
         return f"{days_in_words(late)} overdue"
-    return f"{days_in_words(days)} past due (overdue from {in_words(overdue_from(due_on, settings))})"
+    return (f"{days_in_words(days)} past due, overdue "
+            + ("tomorrow" if (until := (overdue_from(due_on, settings) - day).days) == 1
+               else f"in {days_in_words(until)}"))
 
 
 # ---------------------------------------------------------------------------------------------

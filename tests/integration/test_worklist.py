@@ -62,7 +62,7 @@ def test_the_worklist_has_its_sections_in_working_order_each_with_its_count(trac
         ("Due this week", 1, ["P-WEEK"])]
     timing = {i.ref: i.timing for s in worklist.sections for i in s.items}
     assert timing == {"P-OVERDUE": "16 days overdue", "P-TODAY": "due today",
-                      "P-GRACE": "3 days past due (overdue from 27 Jan 2026)", "P-WEEK": "due in 4 days"}
+                      "P-GRACE": "3 days past due, overdue in 12 days", "P-WEEK": "due in 4 days"}
     assert worklist.total == 4
 
 

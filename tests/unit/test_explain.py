@@ -125,7 +125,8 @@ def test_the_clearing_form_starts_with_what_the_reminder_says():
 @pytest.mark.parametrize(("day", "status", "words"), [
     ("2025-03-01", ReminderStatus.SCHEDULED, "due in 4 days"),
     ("2025-03-05", ReminderStatus.DUE, "due today"),
-    ("2025-03-08", ReminderStatus.DUE, "3 days past due (overdue from 20 Mar 2025)"),
+    ("2025-03-08", ReminderStatus.DUE, "3 days past due, overdue in 12 days"),
+    ("2025-03-19", ReminderStatus.DUE, "14 days past due, overdue tomorrow"),
     ("2025-03-20", ReminderStatus.OVERDUE, "1 day overdue"),
 ])
 def test_a_due_date_is_said_without_ambiguity(day: str, status: ReminderStatus, words: str):

@@ -60,13 +60,17 @@ def clearing_actions(account: Account, kind: str, ref: str, reminder_id: int | N
             for e in clearing_entries(kind)]
 
 
-def local_time(instant: datetime | None, zone: str) -> str:
-    """An instant as the site reads it: '1 Jun 2025, 09:12'."""
+def local_time(instant: datetime | None, zone: str, today: date | None = None) -> str:
+    """An instant as the site reads it: '1 Jun 2025, 09:12'; '1 Jun, 09:12' in the year of
+    ``today``."""
     if instant is None:
         return ""
     aware = instant if instant.tzinfo is not None else instant.replace(tzinfo=ZoneInfo("UTC"))
     local = aware.astimezone(ZoneInfo(zone))
-    return f"{in_words(local.date())}, {local:%H:%M}"
+    day = in_words(local.date())
+    if today is not None and local.year == today.year:
+        day = day.rsplit(" ", 1)[0]
+    return f"{day}, {local:%H:%M}"
 
 
 def person_of(actor: str | None) -> str:
@@ -75,10 +79,10 @@ def person_of(actor: str | None) -> str:
 
 
 def who_is_on_it(assignee: str | None, acknowledged_by: str | None, acknowledged_at: datetime | None,
-                 zone: str) -> str:
-    """'nina, acknowledged 1 Jun 2025, 09:12'; 'carl (assigned)'; 'not yet taken'."""
+                 zone: str, today: date | None = None) -> str:
+    """'nina, acknowledged 1 Jun, 09:12'; 'carl (assigned, not yet acknowledged)'; 'not yet taken'."""
     seen = person_of(acknowledged_by)
-    when = local_time(acknowledged_at, zone)
+    when = local_time(acknowledged_at, zone, today)
     if assignee and seen == assignee:
         return f"{assignee}, acknowledged {when}"
     if assignee and seen:
