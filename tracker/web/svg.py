@@ -86,8 +86,9 @@ def month_starts(start: date, end: date) -> list[date]:
 
 
 def month_step(span_days: int, axis_px: float) -> int:
-    """Label every n-th month, n the first of TICK_STEPS that keeps labels MIN_LABEL_GAP apart."""
-    per_month = axis_px * (365.25 / 12) / max(span_days, 1)
+    """Label every n-th month, n the first of TICK_STEPS that keeps labels MIN_LABEL_GAP apart
+    (counting every month as short as February: n months are never closer than that)."""
+    per_month = axis_px * 28 / max(span_days, 1)
     return next((n for n in TICK_STEPS if n * per_month >= MIN_LABEL_GAP), TICK_STEPS[-1])
 
 
