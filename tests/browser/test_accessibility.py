@@ -62,8 +62,10 @@ def test_open_actions_and_kept_refusals_pass_axe(server: tuple[str, Seeded], ope
     row.get_by_role("button", name="Dismiss").click()
     expect(page.locator("[role=alert]")).to_contain_text("needs the justification in words")
     assert_accessible(page, "the worklist with a refused dismissal kept")
+    no_sideways_scroll(page)
     page.goto(f"{base}/patients/P-NEW/record/recurrence")
     page.get_by_label("site").select_option("both")
     page.get_by_role("button", name="Record recurrence").click()
     expect(page.locator("#refusal")).to_be_visible()
     assert_accessible(page, "a refused entry kept on its form")
+    no_sideways_scroll(page)  # the refusal's words wrap inside the form

@@ -180,11 +180,6 @@ class Desk:
         self._log("audit")
         return dict(self.tracker.run_audit().cohort.summary())
 
-    def audit_report(self) -> str:
-        """The audit's self-contained HTML report, judged today."""
-        self.account.require(Permission.READ_AUDIT)
-        return self.tracker.audit_report_html(self.tracker.run_audit())
-
     def export(self, kind: str) -> tuple[str, str]:
         """(body, media type) of a pseudonymous export (csv or xes)."""
         self.account.require(Permission.EXPORT)
