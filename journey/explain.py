@@ -11,6 +11,7 @@ thing the patient page shows.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -66,6 +67,22 @@ def clearing_entries(kind: ReminderKind | str) -> tuple[EventType, ...]:
 
 def clearing_prefill(kind: ReminderKind | str, entry: EventType | str) -> dict[str, str]:
     return dict(CLEARING_PREFILL.get((ReminderKind(kind), EventType(entry)), {}))
+
+
+def readable_references(text: str) -> str:
+    """A rule's or a reminder's words with its "seed:13" references as a reader writes them:
+    "guideline line 13", "guideline lines 37 and 39", "guideline lines 5 to 8". The full citation
+    stands beside it."""
+    def lines(match: re.Match[str]) -> str:
+        parts = [p.replace("-", " to ").replace("–", " to ")
+                 for p in re.findall(r"\d+(?:[-–]\d+)?", match.group(0))]
+        plural = len(parts) > 1 or " to " in parts[0]
+        listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+        return f"guideline line{'s' if plural else ''} {listed}"
+    return _SEED_REFERENCES.sub(lines, text)
+
+
+_SEED_REFERENCES = re.compile(r"seed:\d+(?:[-–]\d+)?(?:,\s*seed:\d+(?:[-–]\d+)?)*")
 
 
 def entry_label(entry: EventType | str) -> str:
@@ -127,7 +144,7 @@ class OpenReminder:
 
     @property
     def meaning(self) -> str:
-        return REMINDER_MEANING[self.kind]
+        return readable_references(REMINDER_MEANING[self.kind])
 
     @property
     def cleared_in_words(self) -> str:
@@ -235,7 +252,7 @@ def statement_of(recommendation: Recommendation) -> Statement:
     conflicts = tuple((other, CONFLICTS[frozenset({recommendation.id, other})])
                       for other in recommendation.conflicts_with
                       if frozenset({recommendation.id, other}) in CONFLICTS)
-    return Statement(recommendation.id, recommendation.kind, recommendation.text,
+    return Statement(recommendation.id, recommendation.kind, readable_references(recommendation.text),
                      cite(recommendation.seed_lines), conflicts)
 
 
@@ -300,7 +317,7 @@ def _awaited(outcome: JourneyOutcome) -> list[Awaited]:
             fell_due = due.due_on <= outcome.as_of
             awaited.insert(0 if fell_due else len(awaited), Awaited(
                 "a resectability reassessment", due.due_on if fell_due else due.anchor_on,
-                f"the 2-monthly reassessment on pre-operative therapy (seed:13) "
+                f"the 2-monthly reassessment on pre-operative therapy (guideline line 13) "
                 f"{'fell' if fell_due else 'falls'} due on {in_words(due.due_on)}",
                 (E.REASSESSMENT,)))
         return awaited
@@ -333,7 +350,8 @@ def _awaited(outcome: JourneyOutcome) -> list[Awaited]:
         return [Awaited("the end of post-operative therapy", started, why, (E.SYSTEMIC_STOPPED,))]
     if phase is Phase.RECURRENCE:
         return [Awaited("an MDT review of the recurrence", since,
-                        f"a recurrence was recorded on {in_words(since)} (seed:37)", (E.MDT_REVIEW,))]
+                        f"a recurrence was recorded on {in_words(since)} (guideline line 37)",
+                        (E.MDT_REVIEW,))]
     return []  # surveillance, salvage, closed: the pathway awaits no step
 
 
@@ -363,4 +381,5 @@ def _assessment(outcome: JourneyOutcome, since: date) -> Awaited:
 
 
 __all__ = ["CLEARING_PREFILL", "REMINDER_LABEL", "Awaited", "Explanation", "OpenReminder", "Statement",
-           "clearing_entries", "clearing_prefill", "due_in_words", "entries_in_words", "explain"]
+           "clearing_entries", "clearing_prefill", "due_in_words", "entries_in_words", "explain",
+           "readable_references"]

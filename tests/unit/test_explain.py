@@ -10,7 +10,14 @@ import pytest
 
 from journey.adherence import ReminderDismissal
 from journey.events import EventType
-from journey.explain import REMINDER_LABEL, clearing_entries, clearing_prefill, due_in_words, explain
+from journey.explain import (
+    REMINDER_LABEL,
+    clearing_entries,
+    clearing_prefill,
+    due_in_words,
+    explain,
+    readable_references,
+)
 from journey.guideline import advise
 from journey.pathway import Phase
 from journey.reminders import RESOLVED_BY, ReminderKind, ReminderStatus
@@ -131,3 +138,19 @@ def test_the_clearing_form_starts_with_what_the_reminder_says():
 ])
 def test_a_due_date_is_said_without_ambiguity(day: str, status: ReminderStatus, words: str):
     assert due_in_words(date(2025, 3, 5), status, date.fromisoformat(day), DEFAULT_SETTINGS) == words
+
+
+@pytest.mark.parametrize(("written", "read"), [
+    ("every 2 months (seed:13).", "every 2 months (guideline line 13)."),
+    ("the MDT's view (seed:37, seed:39).", "the MDT's view (guideline lines 37 and 39)."),
+    ("statements seed:5-8 apply", "statements guideline lines 5 to 8 apply"),
+])
+def test_seed_references_read_as_a_reader_writes_them(written: str, read: str):
+    assert readable_references(written) == read
+
+
+def test_no_statement_shown_says_seed():
+    x = explained(CONVERSION, "2025-05-01")
+    assert all("seed:" not in s.text for s in x.statements)
+    assert all("seed:" not in r.meaning for r in x.reminders)
+    assert all("seed:" not in a.why for a in x.awaited)
