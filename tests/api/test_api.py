@@ -326,6 +326,8 @@ def test_a_reminder_is_given_to_a_person_and_the_worklist_says_who_is_on_it(clie
     client.post(f"/api/v1/reminders/{rid}/acknowledge", headers=h)
     [item] = client.get("/api/v1/worklist", headers=h).json()
     assert item["assignee"] == "clinician1" and item["acknowledged_by"] == "web:navigator1"
+    [seen] = client.get("/api/v1/worklist", headers=auth(seeded, "auditor")).json()
+    assert seen["assignee"] is None and seen["acknowledged_by"] is None  # an auditor sees no names
     refused = client.post(f"/api/v1/reminders/{rid}/assign", json={"to": "admin1"}, headers=h)
     assert refused.status_code == 422 and "is not someone who acts on reminders" in refused.json()["message"]
     released = client.post(f"/api/v1/reminders/{rid}/assign", json={"to": None}, headers=h)

@@ -313,3 +313,15 @@ def test_every_page_uses_only_local_assets_and_a_strict_csp(client: TestClient, 
 def test_the_stylesheet_is_served_locally(client: TestClient):
     response = client.get("/static/app.css")
     assert response.status_code == 200 and "text/css" in response.headers["content-type"]
+
+
+def test_the_auditor_sees_no_ones_name_on_the_worklist(client: TestClient):
+    sign_in(client, "navigator1")
+    page = client.get("/worklist").text
+    client.post(f"/reminders/{reminder_id(page)}/acknowledge", data={"csrf": csrf_of(page)})
+    client.post("/logout", data={"csrf": csrf_of(client.get("/worklist").text)})
+    sign_in(client, "auditor1")
+    worklist = client.get("/worklist").text
+    assert "PX-" in worklist and "P-LATE" not in worklist
+    assert "navigator1" not in worklist and "Who is on it" not in worklist
+    assert "navigator1" not in client.get("/worklist?who=person:navigator1").text

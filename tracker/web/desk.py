@@ -99,8 +99,14 @@ class Desk:
         items = self.tracker.worklist(as_of, limit=limit, kind=kind, team=team)
         self._log("worklist", detail=f"kind={kind or '*'} team={team or '*'} n={len(items)}")
         if self.account.pseudonymous:
-            items = [replace(i, ref=self.shown(i.ref)) for i in items]
+            items = [self._unnamed(i) for i in items]
         return items
+
+    def _unnamed(self, item: WorklistItem) -> WorklistItem:
+        """A worklist item as an auditor sees it: the pseudonym, and nobody's name (who is on a
+        reminder names a colleague, as who recorded an entry does)."""
+        return replace(item, ref=self.shown(item.ref), assignee=None, acknowledged_by=None,
+                       acknowledged_at=None)
 
     def teams(self) -> list[str]:
         return self.tracker.care_teams()
@@ -140,6 +146,8 @@ class Desk:
         """The worklist in its sections. ``who``: "" everyone's, "untaken" nobody's yet, "mine",
         or a person's user name."""
         self.account.require(Permission.READ_PATIENTS)
+        if self.account.pseudonymous:
+            who = ""  # an auditor sees no one's name, so filters by no one
         assignee = self.account.name if who == "mine" else (who if who not in ("", "untaken") else None)
         worklist = self.tracker.worklist_sections(kind=kind, team=team, assignee=assignee,
                                                   untaken=who == "untaken", limit=limit, only=only)
@@ -147,7 +155,7 @@ class Desk:
                                      f"n={worklist.total}")
         if self.account.pseudonymous:
             for section in worklist.sections:
-                section.items = [replace(i, ref=self.shown(i.ref)) for i in section.items]
+                section.items = [self._unnamed(i) for i in section.items]
         return worklist
 
     def assign(self, reminder_id: int, to: str | None) -> str:
