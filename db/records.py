@@ -85,6 +85,10 @@ class ReminderRecord:
     snoozed_until: date | None
     announced: str | None
     dismissed_on: date | None
+    #: the person on it (a user name), and who acknowledged it last and when
+    assignee: str | None
+    acknowledged_by: str | None
+    acknowledged_at: datetime | None
     updated_at: datetime
 
 
@@ -94,11 +98,13 @@ class ReminderAction(StrEnum):
     ACKNOWLEDGE = "acknowledge"
     SNOOZE = "snooze"
     DISMISS = "dismiss"
+    #: give it to a person (or release it): who is on it
+    ASSIGN = "assign"
 
 
 @dataclass(frozen=True)
 class ReminderActionRecord:
-    """What a person did with a reminder (append-only): acknowledge, snooze or dismiss."""
+    """What a person did with a reminder (append-only): acknowledge, snooze, dismiss or assign."""
 
     id: int
     reminder_id: int
@@ -109,6 +115,8 @@ class ReminderActionRecord:
     snoozed_until: date | None
     actor: str
     recorded_at: datetime
+    #: assign: the person it was given to (None: released); acknowledge: who took it by it
+    assignee: str | None = None
 
 
 class NoticeState(StrEnum):
@@ -190,6 +198,7 @@ class SessionRecord:
     ended_at: datetime | None
     ended_why: str | None
     flash: str | None
+    kept: dict[str, Any] | None
 
 
 def record_of(kind: type[R], row: Mapping[Any, Any]) -> R:

@@ -10,8 +10,9 @@ This module is the one place that knows how a reminder is kept:
 - :func:`awaited_on`: when a stored reminder is awaited on a day: open, due, neither snoozed past
   the day nor dismissed by it (the worklist lists these; the sweep announces only these).
 
-Snoozes and dismissals are a person's decisions beside the derived rows: each is appended to
-``reminder_action`` (never updated or deleted) with its effect on the reminder row.
+Snoozes, dismissals, acknowledgements and assignments are people's decisions beside the derived
+rows: each is appended to ``reminder_action`` (never updated or deleted) with its effect on the
+reminder row (``snoozed_until``, ``dismissed_on``, ``acknowledged_by``/``_at``, ``assignee``).
 """
 
 from __future__ import annotations
@@ -19,9 +20,21 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import ColumnElement, Connection, and_, bindparam, false, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    bindparam,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from db.records import MAX_ID, ReminderAction, ReminderActionRecord, ReminderRecord, record_of
 from db.tables import PATIENT, REMINDER, REMINDER_ACTION, inserted_id
@@ -87,14 +100,26 @@ def _derived(reminder: Reminder, status: ReminderStatus) -> dict[str, Any]:
             "status": status.value, "closed": reminder.closed_on is not None}
 
 
-def awaited_on(as_of: date) -> ColumnElement[bool]:
+def awaited_on(as_of: date, through: date | None = None) -> ColumnElement[bool]:
     """A stored reminder someone awaits on ``as_of``: open, due by then, not snoozed past the day,
     not dismissed by it. A due date that moves while a line is held is always ahead of the day
-    (journey.reminders), so such a reminder is never awaited."""
-    return and_(REMINDER.c.closed == false(), REMINDER.c.due_on <= as_of,
+    (journey.reminders), so such a reminder is never awaited. With ``through`` (the worklist's
+    look-ahead), also those falling due after ``as_of`` up to that day."""
+    return and_(REMINDER.c.closed == false(), REMINDER.c.due_on <= (through or as_of),
                 REMINDER.c.held_since.is_(None),
                 or_(REMINDER.c.snoozed_until.is_(None), REMINDER.c.snoozed_until <= as_of),
                 or_(REMINDER.c.dismissed_on.is_(None), REMINDER.c.dismissed_on > as_of))
+
+
+@dataclass(frozen=True)
+class WorklistFilter:
+    """Which awaited reminders a worklist shows: of one kind, one care team, one person's (the
+    assignee), or only those nobody has taken yet."""
+
+    kind: str | None = None
+    team: str | None = None
+    assignee: str | None = None
+    untaken: bool = False
 
 
 @dataclass(frozen=True)
@@ -186,17 +211,19 @@ class Reminders:
                                                                                status, now)))
 
     def due(self, as_of: date, limit: int | None = None, kind: str | None = None,
-            team: str | None = None) -> list[DueReminder]:
-        """Reminders awaited on ``as_of``, earliest due first (most urgent)."""
+            team: str | None = None, *, through: date | None = None,
+            due_between: tuple[date, date] | None = None,
+            only: WorklistFilter | None = None) -> list[DueReminder]:
+        """Reminders awaited on ``as_of`` (or falling due by ``through``), earliest due first
+        (most urgent); ``due_between``: only those due in these days (both included)."""
         query = (select(*_REMINDER_COLUMNS, PATIENT.c.ref.label("patient_ref"),
                         PATIENT.c.care_team.label("patient_team"), PATIENT.c.phase.label("patient_phase"))
                  .join(PATIENT, PATIENT.c.id == REMINDER.c.patient_id)
-                 .where(awaited_on(as_of))
+                 .where(awaited_on(as_of, through))
                  .order_by(REMINDER.c.due_on, REMINDER.c.id))
-        if kind:
-            query = query.where(REMINDER.c.kind == kind)
-        if team:
-            query = query.where(PATIENT.c.care_team == team)
+        query = _only(query, only or WorklistFilter(kind, team))
+        if due_between is not None:
+            query = query.where(REMINDER.c.due_on.between(*due_between))
         if limit:
             query = query.limit(limit)
         out = []
@@ -206,6 +233,25 @@ class Reminders:
                                    values.pop("patient_phase"))
             out.append(DueReminder(record_of(ReminderRecord, values), ref, team_of, phase))
         return out
+
+    def due_days(self, as_of: date, through: date, only: WorklistFilter) -> dict[date, int]:
+        """How many reminders awaited on ``as_of`` (or falling due by ``through``) are due on each
+        day: the worklist's section counts, whatever it shows."""
+        query = (select(REMINDER.c.due_on, func.count())
+                 .join(PATIENT, PATIENT.c.id == REMINDER.c.patient_id)
+                 .where(awaited_on(as_of, through)).group_by(REMINDER.c.due_on))
+        return {day: int(n) for day, n in self.connection.execute(_only(query, only))}
+
+    def acknowledged(self, reminder_id: int, actor: str, now: datetime, taker: str | None) -> None:
+        """Someone acknowledged it (shown on the row); ``taker`` takes it when nobody has."""
+        values: dict[str, Any] = {"acknowledged_by": actor, "acknowledged_at": now, "updated_at": now}
+        if taker is not None:
+            values["assignee"] = func.coalesce(REMINDER.c.assignee, taker)
+        self.connection.execute(update(REMINDER).where(REMINDER.c.id == reminder_id).values(**values))
+
+    def assign(self, reminder_id: int, assignee: str | None, now: datetime) -> None:
+        self.connection.execute(update(REMINDER).where(REMINDER.c.id == reminder_id)
+                                .values(assignee=assignee, updated_at=now))
 
     def snooze(self, reminder_id: int, until: date, now: datetime) -> None:
         self.connection.execute(update(REMINDER).where(REMINDER.c.id == reminder_id)
@@ -220,6 +266,21 @@ class Reminders:
         return result.rowcount == 1
 
 
+Query = TypeVar("Query", bound=Select[Any])
+
+
+def _only(query: Query, only: WorklistFilter) -> Query:
+    if only.kind:
+        query = query.where(REMINDER.c.kind == only.kind)
+    if only.team:
+        query = query.where(PATIENT.c.care_team == only.team)
+    if only.assignee:
+        query = query.where(REMINDER.c.assignee == only.assignee)
+    if only.untaken:
+        query = query.where(REMINDER.c.assignee.is_(None))
+    return query
+
+
 class ReminderActions:
     """What people did with reminders (append-only), inside one unit of work."""
 
@@ -229,7 +290,7 @@ class ReminderActions:
     def append(self, values: Mapping[str, Any]) -> ReminderActionRecord:
         result = self.connection.execute(insert(REMINDER_ACTION).values(**values))
         return record_of(ReminderActionRecord, {"id": inserted_id(result), "reason": None, "text": None,
-                                                "snoozed_until": None, **values})
+                                                "snoozed_until": None, "assignee": None, **values})
 
     def of_reminders(self, reminder_ids: Sequence[int]) -> list[ReminderActionRecord]:
         """The recorded actions on these reminders, oldest first."""

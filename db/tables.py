@@ -106,22 +106,32 @@ class ReminderRow(SQLModel, table=True):
     announced: str | None = Field(default=None, max_length=16)
     #: the day a person dismissed it with a coded justification (reminder_action holds why)
     dismissed_on: date | None = None
+    #: the person (a user name) who is on it: given it (assign) or took it (acknowledge); None
+    #: while nobody has taken it. reminder_action holds every assignment.
+    assignee: str | None = Field(default=None, max_length=64, index=True)
+    #: who acknowledged it last (the action's actor) and when: what a colleague sees on the row
+    acknowledged_by: str | None = Field(default=None, max_length=128)
+    acknowledged_at: datetime | None = None
     updated_at: datetime
 
 
 class ReminderActionRow(SQLModel, table=True):
-    """What a person did with a reminder: acknowledge, snooze (until a date, coded reason) or
-    dismiss (coded justification). Append-only, like events; the audit reads dismissals."""
+    """What a person did with a reminder: acknowledge, snooze (until a date, coded reason),
+    dismiss (coded justification) or assign (to a person). Append-only, like events; the audit
+    reads dismissals."""
 
     __tablename__ = "reminder_action"
 
     id: int | None = Field(default=None, primary_key=True)
     reminder_id: int = Field(foreign_key="reminder.id", index=True)
     patient_id: int = Field(foreign_key="patient.id", index=True)
-    action: str = Field(max_length=16)  # acknowledge | snooze | dismiss
+    action: str = Field(max_length=16)  # acknowledge | snooze | dismiss | assign
     reason: str | None = Field(default=None, max_length=32)
     text: str | None = Field(default=None, max_length=500)
     snoozed_until: date | None = None
+    #: the person an assignment gave the reminder to (None: released), or who took it by
+    #: acknowledging it
+    assignee: str | None = Field(default=None, max_length=64)
     actor: str = Field(max_length=128)
     recorded_at: datetime
 
@@ -236,6 +246,9 @@ class WebSessionRow(SQLModel, table=True):
     ended_why: str | None = Field(default=None, max_length=32)
     #: the one-off message for the next page (kept here, never in the cookie)
     flash: str | None = Field(default=None, max_length=500)
+    #: a refused form for the next page: its message and what was typed, shown once beside the
+    #: form it came from (post/redirect/get) and forgotten
+    kept: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class SignInFailureRow(SQLModel, table=True):

@@ -4,6 +4,7 @@ read of a patient record and every write, append-only)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -15,6 +16,8 @@ from db.tables import ACCESS_LOG, SIGN_IN_FAILURE, USER, WEB_SESSION, inserted_i
 
 _USER_COLUMNS = tuple(USER.c)
 _SESSION_COLUMNS = tuple(WEB_SESSION.c)
+#: the largest refused form a session keeps for its next page (as JSON)
+KEPT_MAX_CHARS = 8_000
 
 
 class Users:
@@ -85,20 +88,26 @@ class WebSessions:
         self.connection.execute(update(WEB_SESSION).where(WEB_SESSION.c.id == session_id)
                                 .values(last_seen_at=at))
 
-    def set_flash(self, session_id: int, flash: str | None) -> None:
+    def set_next_page(self, session_id: int, flash: str | None,
+                      kept: Mapping[str, Any] | None = None) -> None:
+        """What the session's next page shows once: a message, and a refused form (dropped whole
+        when it is larger than KEPT_MAX_CHARS as JSON: the forms' own limits keep it far below)."""
+        if kept is not None and len(json.dumps(kept, default=str)) > KEPT_MAX_CHARS:
+            kept = None
         self.connection.execute(update(WEB_SESSION).where(WEB_SESSION.c.id == session_id)
-                                .values(flash=flash[:500] if flash else None))
+                                .values(flash=flash[:500] if flash else None,
+                                        kept=dict(kept) if kept else None))
 
     def end(self, session_id: int, at: datetime, why: str) -> None:
         self.connection.execute(update(WEB_SESSION)
                                 .where(WEB_SESSION.c.id == session_id, WEB_SESSION.c.ended_at.is_(None))
-                                .values(ended_at=at, ended_why=why, flash=None))
+                                .values(ended_at=at, ended_why=why, flash=None, kept=None))
 
     def end_all_of(self, user_id: int, at: datetime, why: str) -> int:
         """End every open session of a user; how many were open."""
         result = self.connection.execute(
             update(WEB_SESSION).where(WEB_SESSION.c.user_id == user_id, WEB_SESSION.c.ended_at.is_(None))
-            .values(ended_at=at, ended_why=why, flash=None))
+            .values(ended_at=at, ended_why=why, flash=None, kept=None))
         return int(result.rowcount)
 
     def open_count(self, user_id: int) -> int:

@@ -26,7 +26,7 @@ from journey.guideline import RULESET_VERSION
 from journey.settings import PathwaySettings
 
 #: the layout of a stored verdict (:func:`verdict_row`); a new layout makes every verdict stale
-VERDICT_FORMAT = 4
+VERDICT_FORMAT = 5
 
 
 def audit_basis(pathway: PathwaySettings) -> str:

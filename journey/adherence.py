@@ -592,7 +592,7 @@ def override(r: Reading) -> Verdict:
     findings = tuple(
         Finding(s.date, f"{s.trigger.replace('_', ' ').capitalize()} recorded with an override"
                         + ("" if s.overridden else " (the pathway allowed it anyway)")
-                        + f": {s.event.override}", s.event)
+                        + f": {s.event.override_words}", s.event)
         for s in r.steps if s.event is not None and s.event.override)
     return Verdict(True, findings)
 
@@ -680,7 +680,7 @@ CHECKS_BY_ID: dict[str, Check] = {c.id: c for c in CHECKS}
 def _justify(check: Check, finding: Finding, dismissals: Sequence[ReminderDismissal],
              as_of: date) -> tuple[bool, str | None]:
     if finding.event is not None and finding.event.override:
-        return True, f"override: {finding.event.override}"
+        return True, f"override: {finding.event.override_words}"
     if check.reminder_kind is not None and finding.due_on is not None:
         for d in dismissals:
             if str(d.kind) == check.reminder_kind and d.due_on == finding.due_on \
@@ -704,7 +704,7 @@ def judge(outcome: JourneyOutcome, dismissals: Sequence[ReminderDismissal] = ())
             if finding.date > outcome.as_of:
                 continue  # a deadline still ahead is never a deviation
             if check.id == "A-OVERRIDE":
-                justified, why = True, finding.event.override if finding.event else None
+                justified, why = True, finding.event.override_words if finding.event else None
             else:
                 justified, why = _justify(check, finding, dismissals, outcome.as_of)
             deviations.append(Deviation(check.id, finding.date, finding.detail, justified, why,

@@ -31,7 +31,7 @@ from typing import Any
 
 from journey.adherence import CHECKS, PatientAdherence, Reading
 from journey.course import JourneyOutcome
-from journey.events import CLOSING_EVENTS, LIVER_PROCEDURES, EventType
+from journey.events import CLOSING_EVENTS, LIVER_PROCEDURES, OVERRIDE_REASONS, EventType
 from journey.guideline import RULESET_VERSION
 from journey.treatment import Intent
 
@@ -46,6 +46,9 @@ INTERVAL_LABELS = {"detection_to_mdt": "detection to first MDT review",
 SEED_DFI_MEDIAN_MONTHS = {"synchronous": 6.0, "metachronous": 10.0}
 DAYS_PER_MONTH = 365.25 / 12
 Z95 = 1.959963984540054
+#: an override given in words alone, without one of the coded reasons (OVERRIDE_REASONS)
+UNCODED_OVERRIDE = "free_text"
+OVERRIDE_REASON_WORDS = {**OVERRIDE_REASONS, UNCODED_OVERRIDE: "another reason, in words only"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -69,18 +72,20 @@ class JourneySummary:
     lines: int = 0
     #: for each line that was held, its days on hold (up to as_of while a hold runs)
     held_days: tuple[int, ...] = ()
+    #: the coded reason of each entry recorded with an override (UNCODED_OVERRIDE for words alone)
+    overrides: tuple[str, ...] = ()
 
     def as_list(self) -> list[Any]:
         """The numbers as a compact JSON-ready list (stored with the day's verdict)."""
         return [self.detection_to_mdt, self.detection_to_treatment, self.detection_to_surgery,
                 list(self.reassessment_intervals), list(self.dfi) if self.dfi is not None else None,
-                self.lines, list(self.held_days)]
+                self.lines, list(self.held_days), list(self.overrides)]
 
     @classmethod
     def from_list(cls, values: list[Any]) -> JourneySummary:
-        mdt, treatment, surgery, intervals, dfi, lines, held = values
+        mdt, treatment, surgery, intervals, dfi, lines, held, overrides = values
         return cls(mdt, treatment, surgery, tuple(intervals),
-                   (dfi[0], dfi[1]) if dfi is not None else None, lines, tuple(held))
+                   (dfi[0], dfi[1]) if dfi is not None else None, lines, tuple(held), tuple(overrides))
 
 
 def summarize(outcome: JourneyOutcome) -> JourneySummary:
@@ -119,7 +124,8 @@ def summarize(outcome: JourneyOutcome) -> JourneySummary:
         else:
             closed = next((e.date for i, _, e in r.events(*CLOSING_EVENTS) if i > index), None)
             dfi = (((closed or r.as_of) - operation.date).days, False)
-    return JourneySummary(mdt, treatment, surgery, tuple(intervals), dfi, len(lines), held)
+    overrides = tuple(e.override_code or UNCODED_OVERRIDE for e in outcome.events if e.override)
+    return JourneySummary(mdt, treatment, surgery, tuple(intervals), dfi, len(lines), held, overrides)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -218,6 +224,7 @@ def _count_summary(groups: tuple[_Group, ...], s: JourneySummary) -> None:
             group.dfi[s.dfi] += 1
         group.lines += s.lines
         group.held_days.update(s.held_days)
+        group.overrides.update(s.overrides)
 
 
 @dataclass
@@ -241,6 +248,8 @@ class _Group:
     lines: int = 0
     #: days on hold of each held line (a histogram)
     held_days: Counter[int] = field(default_factory=Counter)
+    #: entries recorded with an override, by coded reason
+    overrides: Counter[str] = field(default_factory=Counter)
 
 
 class CohortAudit:
@@ -361,7 +370,20 @@ class CohortAudit:
             "dfi_after_liver_surgery": {
                 t: {k: v for k, v in measures["dfi"][t].items() if k != "curve"} for t in TIMINGS},
             "holds": measures["holds"],
+            "overrides_by_reason": self.overrides_by_reason(suppress_below),
         }
+
+    def overrides_by_reason(self, suppress_below: int = 5) -> list[dict[str, Any]]:
+        """Entries recorded with an override, counted by coded reason (every reason listed, zero
+        included; a count of 1 to ``suppress_below - 1`` entries is suppressed, as other cells)."""
+        counts = self._groups["all"].overrides
+        rows = []
+        for reason, words in OVERRIDE_REASON_WORDS.items():
+            n = counts.get(reason, 0)
+            small = 0 < n < suppress_below
+            rows.append({"reason": reason, "words": words, "entries": None if small else n,
+                         "suppressed": small})
+        return rows
 
     def measures(self, suppress_below: int = 5) -> dict[str, Any]:
         """What the HTML draws, in compact form: distribution summaries, a reassessment-interval

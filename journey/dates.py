@@ -61,3 +61,16 @@ def shown(value: object) -> str:
     if len(text) > 40:
         text = text[:37] + "..."
     return f"'{text}'"
+
+
+MONTH_ABBREVIATIONS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def in_words(day: date) -> str:
+    """A day as people write it, whatever the machine's locale: '1 Apr 2025'."""
+    return f"{day.day} {MONTH_ABBREVIATIONS[day.month - 1]} {day.year}"
+
+
+def days_in_words(days: int) -> str:
+    """'1 day', '12 days'."""
+    return f"{days} day" + ("" if days == 1 else "s")

@@ -63,6 +63,18 @@ RECURRENCE_SITES = ("liver_only", "extrahepatic", "both")
 RT_TARGETS = ("pelvis",)
 RT_STATUSES = ("started", "completed")
 
+#: the coded reasons for an override (an off-pathway step taken on purpose), as pathway programmes
+#: code them, with the words shown for each; free text may go with any of them, and an override
+#: in free text alone is "another reason" (``override_code`` absent)
+OVERRIDE_REASONS: dict[str, str] = {
+    "toxicity_or_comorbidity": "toxicity or comorbidity",
+    "prior_treatment": "prior treatment",
+    "new_indication": "new indication",
+    "continued_from_elsewhere": "treatment continued from elsewhere",
+    "mdt_rationale": "MDT rationale",
+    "patient_preference": "patient preference",
+}
+
 
 @dataclass(frozen=True)
 class FieldSpec:
@@ -131,7 +143,15 @@ EVENT_SPECS: dict[EventType, EventSpec] = {spec.type: spec for spec in (
 )}
 
 #: keys every entry may carry besides its own fields
-COMMON_KEYS = ("date", "type", "override", "note")
+COMMON_KEYS = ("date", "type", "override", "override_code", "note")
+
+#: how a recorded value reads in words, where its code alone does not say it (RECIST responses)
+VALUE_WORDS: dict[str, str] = {
+    "CR": "CR (complete response)", "PR": "PR (partial response)", "SD": "SD (stable disease)",
+    "PD": "PD (progressive disease)", "R0": "R0 (clear margins)", "R1": "R1 (microscopic disease at "
+    "the margin)", "R2": "R2 (disease left behind)", "pMMR": "pMMR (mismatch-repair proficient)",
+    "dMMR": "dMMR (mismatch-repair deficient)",
+}
 
 
 @dataclass(frozen=True)
@@ -144,6 +164,8 @@ class ClinicalEvent:
     override: str | None = None
     note: str | None = None
     seq: int = 0
+    #: the coded reason of the override (one of OVERRIDE_REASONS); None for free text alone
+    override_code: str | None = None
 
     def get(self, name: str, default: Any = None) -> Any:
         return self.fields.get(name, default)
@@ -158,9 +180,39 @@ class ClinicalEvent:
         out.update(self.fields)
         if self.override:
             out["override"] = self.override
+        if self.override_code:
+            out["override_code"] = self.override_code
         if self.note:
             out["note"] = self.note
         return out
+
+    @property
+    def override_words(self) -> str | None:
+        """The override as a reader reads it: its coded reason and what was typed with it."""
+        if not self.override:
+            return None
+        coded = OVERRIDE_REASONS.get(self.override_code or "")
+        if coded is None or self.override == coded:
+            return coded or self.override
+        return f"{coded}: {self.override}"
+
+    def fields_in_words(self) -> list[tuple[str, str]]:
+        """(label, value) of each recorded field, as a nurse reads them: "resectable: yes",
+        "response (RECIST): PR (partial response)", "procedure: liver resection"."""
+        spec = EVENT_SPECS[self.type]
+        out = []
+        for name, value in self.fields.items():
+            f = spec.field(name)
+            out.append((f.label if f is not None else name.replace("_", " "), value_in_words(value)))
+        return out
+
+
+def value_in_words(value: object) -> str:
+    """A recorded value in words: yes/no for flags, codes spelled out, underscores as spaces."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    text = str(value)
+    return VALUE_WORDS.get(text, text.replace("_", " "))
 
 
 def with_article(label: str) -> str:
@@ -211,12 +263,25 @@ def read_event(raw: object, seq: int = 0) -> ClinicalEvent:
                 raise ImpossibleEntry(f"The {spec.label} needs its {f.label} ({_expected(f)}).")
             continue
         fields[f.name] = _checked_value(spec, f, value)
+    override_code = _override_code(raw.get("override_code"))
     override = raw.get("override")
     override = clean_text(override, "The override reason") if override is not None else None
+    if override_code is not None and override is None:
+        override = OVERRIDE_REASONS[override_code]  # the code's words stand as the reason
     note = raw.get("note")
     note = clean_text(note, "The note") if note is not None else None
-    return ClinicalEvent(type=event_type, date=day, fields=fields, override=override, note=note,
-                         seq=seq)
+    return ClinicalEvent(type=event_type, date=day, fields=fields, override=override,
+                         override_code=override_code, note=note, seq=seq)
+
+
+def _override_code(value: object) -> str | None:
+    if value is None:
+        return None
+    code = value.strip() if isinstance(value, str) else None
+    if code not in OVERRIDE_REASONS:
+        raise ImpossibleEntry(f"{shown(value)} is not a coded override reason; use one of "
+                              f"{', '.join(OVERRIDE_REASONS)} (or give the reason in words alone).")
+    return str(code)
 
 
 def stored_event(payload: Mapping[str, Any], seq: int) -> ClinicalEvent:
@@ -227,7 +292,8 @@ def stored_event(payload: Mapping[str, Any], seq: int) -> ClinicalEvent:
     try:
         return ClinicalEvent(type=EventType(payload["type"]), date=date.fromisoformat(payload["date"]),
                              fields={k: v for k, v in payload.items() if k not in COMMON_KEYS},
-                             override=payload.get("override"), note=payload.get("note"), seq=seq)
+                             override=payload.get("override"), override_code=payload.get("override_code"),
+                             note=payload.get("note"), seq=seq)
     except (KeyError, TypeError, ValueError):
         return read_event(payload, seq=seq)
 

@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str = ""
     #: ``Strict-Transport-Security: max-age=...`` on answers served over https (0: not sent)
     hsts_seconds: int = Field(default=31_536_000, ge=0, le=63_072_000)
+    #: the worklist's look-ahead: reminders falling due within this many days ("Due this week";
+    #: 0 leaves the section out)
+    worklist_ahead_days: int = Field(default=7, ge=0, le=60)
 
     # -- the scheduler (docs/scheduler.md) ---------------------------------------------------
     #: minutes between sweeps that move reminders to due/overdue and fire timed transitions

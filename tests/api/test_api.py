@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from db.tables import AccessLogRow
-from tests.api.seed import Seeded, profile
+from tests.api.seed import Seeded, csrf_of, profile, sign_in
 from tracker.application import pseudonym
 
 
@@ -33,7 +33,9 @@ ENDPOINTS = [
     ("post", "/api/v1/reminders/1/acknowledge", None),
     ("post", "/api/v1/reminders/1/snooze", {"until": "2025-06-08", "reason": "awaiting_scan"}),
     ("post", "/api/v1/reminders/1/dismiss", {"reason": "toxicity"}), ("get", "/api/v1/worklist", None),
-    ("get", "/api/v1/audit", None), ("get", "/api/v1/exports/csv", None), ("get", "/api/v1/pathway", None),
+    ("post", "/api/v1/reminders/1/assign", {"to": "navigator1"}),
+    ("get", "/api/v1/patients/P-LATE/explanation", None), ("get", "/api/v1/audit", None),
+    ("get", "/api/v1/exports/csv", None), ("get", "/api/v1/pathway", None),
     ("get", "/api/v1/users", None), ("post", "/api/v1/users", {"name": "x1", "role": "navigator"}),
 ]
 
@@ -81,11 +83,13 @@ FORBIDDEN = {
                 ("post", "/api/v1/reminders/1/acknowledge", None),
                 ("post", "/api/v1/reminders/1/snooze", {"until": "2025-06-08", "reason": "awaiting_scan"}),
                 ("post", "/api/v1/reminders/1/dismiss", {"reason": "toxicity"}),
+                ("post", "/api/v1/reminders/1/assign", {"to": "navigator1"}),
                 ("get", "/api/v1/users", None)],
     "admin": [("get", "/api/v1/patients", None), ("get", "/api/v1/patients/P-LATE", None),
               ("get", "/api/v1/worklist", None), ("get", "/api/v1/reminders", None),
               ("post", "/api/v1/patients/P-LATE/events", REASSESSMENT), ("get", "/api/v1/audit", None),
-              ("get", "/api/v1/exports/csv", None), ("post", "/api/v1/reminders/1/acknowledge", None)],
+              ("get", "/api/v1/exports/csv", None), ("post", "/api/v1/reminders/1/acknowledge", None),
+              ("get", "/api/v1/patients/P-LATE/explanation", None)],
 }
 
 
@@ -308,6 +312,66 @@ def test_a_dismissal_needs_a_coded_reason(client: TestClient, seeded: Seeded):
     ok = client.post(f"/api/v1/reminders/{rid}/dismiss", json={"reason": "toxicity"}, headers=h)
     assert ok.status_code == 200, ok.text
     assert client.get("/api/v1/worklist", headers=h).json() == []
+
+
+def test_a_reminder_is_given_to_a_person_and_the_worklist_says_who_is_on_it(client: TestClient,
+                                                                          seeded: Seeded):
+    h = auth(seeded, "navigator")
+    rid = _overdue_id(client, seeded)
+    given = client.post(f"/api/v1/reminders/{rid}/assign", json={"to": "clinician1"}, headers=h)
+    assert given.status_code == 200 and given.json()["message"].endswith("to clinician1.")
+    [item] = client.get("/api/v1/worklist", headers=h).json()
+    assert item["assignee"] == "clinician1" and item["section"] == "overdue"
+    assert item["timing"] == "47 days overdue"
+    client.post(f"/api/v1/reminders/{rid}/acknowledge", headers=h)
+    [item] = client.get("/api/v1/worklist", headers=h).json()
+    assert item["assignee"] == "clinician1" and item["acknowledged_by"] == "web:navigator1"
+    [seen] = client.get("/api/v1/worklist", headers=auth(seeded, "auditor")).json()
+    assert seen["assignee"] is None and seen["acknowledged_by"] is None  # an auditor sees no names
+    refused = client.post(f"/api/v1/reminders/{rid}/assign", json={"to": "admin1"}, headers=h)
+    assert refused.status_code == 422 and "is not someone who acts on reminders" in refused.json()["message"]
+    released = client.post(f"/api/v1/reminders/{rid}/assign", json={"to": None}, headers=h)
+    assert released.status_code == 200
+    assert client.get("/api/v1/worklist", headers=h).json()[0]["assignee"] is None
+
+
+def test_the_explanation_says_why_the_patient_is_not_moving(client: TestClient, seeded: Seeded):
+    body = client.get("/api/v1/patients/P-LATE/explanation", headers=auth(seeded, "navigator")).json()
+    assert body["headline"].startswith("Waiting for a resectability reassessment since 1 Apr 2025")
+    assert body["awaited"][0]["entries"] == ["reassessment"]
+    assert body["reminders"][0]["cleared_by"] == ["reassessment"]
+    reassess = next(s for s in body["statements"] if s["id"] == "G-REASSESS-2M")
+    assert reassess["quotes"] == [{"line": 13, "section": "Unresectable Disease (Conversion Strategy)",
+                                   "text": "Reassess resectability every 2 months during chemotherapy"}]
+
+
+def test_an_override_takes_a_coded_reason(client: TestClient, seeded: Seeded):
+    h = auth(seeded, "clinician")
+    bad = client.post("/api/v1/patients/P-NEW/events", headers=h, json={
+        "type": "recurrence", "date": "2025-05-01", "site": "both", "override_code": "whim"})
+    assert bad.status_code == 422
+    ok = client.post("/api/v1/patients/P-NEW/events", headers=h, json={
+        "type": "recurrence", "date": "2025-05-01", "site": "both", "override_code": "prior_treatment"})
+    assert ok.status_code == 201, ok.text
+    history = client.get("/api/v1/patients/P-NEW", headers=h).json()["history"]
+    assert history[-1]["override"] == "prior treatment"
+    audit = client.get("/api/v1/audit", headers=h).json()
+    assert {r["reason"] for r in audit["overrides_by_reason"]} >= {"prior_treatment", "free_text"}
+
+
+def test_a_coded_override_reason_alone_is_still_an_override_and_for_clinicians(client: TestClient,
+                                                                                 seeded: Seeded):
+    """``override_code`` without words records an override (its words stand as the reason): a
+    navigator may not send it, through the API or the page's form."""
+    entry = {"type": "recurrence", "date": "2025-05-01", "site": "both", "override_code": "mdt_rationale"}
+    refused = client.post("/api/v1/patients/P-NEW/events", headers=auth(seeded, "navigator"), json=entry)
+    assert refused.status_code == 403, refused.text
+    sign_in(client, "navigator1")
+    page = client.post("/patients/P-NEW/events", data={"csrf": csrf_of(client.get("/patients/P-NEW").text),
+                                                      **entry})
+    assert page.status_code == 403
+    history = client.get("/api/v1/patients/P-NEW", headers=auth(seeded, "clinician")).json()["history"]
+    assert not any(step["event"] == "recurrence" for step in history)
 
 
 def test_an_unknown_reminder_is_404(client: TestClient, seeded: Seeded):

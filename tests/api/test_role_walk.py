@@ -1,9 +1,11 @@
 """The role walk: every endpoint of the API and every page, called with each role's credentials,
 on a database that holds typed free text in every place it can be (a note, an override reason, a
-snooze text, a dismissal text). It fails if a real patient reference or any of those texts (or
-the name of who recorded something) reaches an auditor, or if anything about a patient reaches an
-admin; and it fails if the application has a route the walk does not call, so a new endpoint
-(FHIR, say) cannot be added without being walked.
+snooze text, a dismissal text) and a colleague's name wherever one is kept (who recorded, who is on
+a reminder, who acknowledged it). It fails if a real patient reference or any of those texts or
+names reaches an auditor, or if anything about a patient reaches an admin; and it fails if the
+application has a route the walk does not call, so a new endpoint (FHIR, say) cannot be added
+without being walked. A refused form comes back with what was typed: the walk posts refused
+forms too, and reads the pages they come back on.
 
 The walk's detector is checked too: the navigator's walk must show every planted text and
 reference, else the walk would prove nothing.
@@ -33,11 +35,14 @@ OVERRIDE = "OVERRIDE-SENTINEL-decided-by-Dr-Example"
 SNOOZE = "SNOOZE-SENTINEL-waiting-for-Mr-Example"
 DISMISS = "DISMISS-SENTINEL-told-by-Ms-Example"
 FREE_TEXT = (NOTE, OVERRIDE, SNOOZE, DISMISS)
-#: the texts a clinical role reads somewhere (snooze texts are kept, not shown to anyone)
-SHOWN_TO_CLINICIANS = (NOTE, OVERRIDE, DISMISS)
+#: who is on a reminder and who acknowledged it (colleagues' names: planted on P-LATE's reminder)
+ASSIGNEE = "walk-assignee"
+ACKNOWLEDGER = "walk-acknowledger"
+#: the texts and names a clinical role reads somewhere (snooze texts are kept, not shown to anyone)
+SHOWN_TO_CLINICIANS = (NOTE, OVERRIDE, DISMISS, ASSIGNEE, ACKNOWLEDGER)
 REFS = ("P-LATE", "P-NEW", "P-SURV", "P-WALK", "P-SNOOZED")
-#: the people who recorded things (an auditor learns nobody's name)
-STAFF = ("navigator1", "clinician1", "web:")
+#: the people who recorded things or are on a reminder (an auditor learns nobody's name)
+STAFF = ("navigator1", "clinician1", "web:", ASSIGNEE, ACKNOWLEDGER)
 PSEUDONYM = re.compile(r"PX-[0-9a-f]{16}")
 TARGET = "walk-target"  # the user the admin's actions act on
 
@@ -60,6 +65,10 @@ def planted(folder: Path) -> Seeded:
     tracker.act_on_reminder("snooze", due["P-SNOOZED"], "web:navigator1", until=date(2025, 6, 20),
                             reason="awaiting_scan", text=SNOOZE)
     seeded.users.add(TARGET, "navigator", PASSWORD)
+    seeded.users.add(ASSIGNEE, "navigator", PASSWORD)
+    seeded.users.add(ACKNOWLEDGER, "clinician", PASSWORD)
+    tracker.act_on_reminder("acknowledge", due["P-LATE"], f"web:{ACKNOWLEDGER}", person=ACKNOWLEDGER)
+    tracker.act_on_reminder("assign", due["P-LATE"], f"web:{ACKNOWLEDGER}", person=ASSIGNEE)
     return seeded
 
 
@@ -98,10 +107,24 @@ class Walker:
         """A reminder of the patient (its latest; acting on a closed one is refused, and walked)."""
         return max(r.id for r in self.seeded.tracker.patient_view(real).reminder_rows)
 
+    def reminder_query(self, real: str) -> dict[str, Any]:
+        """What the worklist's "Record ..." adds to the form's address: the reminder it clears."""
+        rows = self.seeded.tracker.patient_view(real).reminder_rows
+        return {"reminder": max(r.id for r in rows), "back": "/worklist"} if rows else {"back": "/worklist"}
+
 
 def _reassessment() -> dict[str, Any]:
     return {"type": "reassessment", "date": "2025-05-30", "response": "PR", "resectable": False,
             "note": "walk"}
+
+
+def _refused_entry(w: Walker) -> None:
+    """An entry refused on its own form page: it comes back there, with what was typed (the
+    note), kept in the server-side session for that page view."""
+    form = f"/patients/{w.ref('P-LATE')}/record/reassessment"
+    w.call("refused entry", "POST", f"/patients/{w.ref('P-LATE')}/events", data={
+        "csrf": w.csrf(), "type": "reassessment", "date": "2024-10-01", "response": "PR",
+        "resectable": "no", "note": NOTE, "origin": form, "back": "/worklist"})
 
 
 Step = Callable[[Walker], None]
@@ -122,6 +145,8 @@ WALK: dict[tuple[str, str], Step] = {
         "record", "POST", f"/api/v1/patients/{w.ref('P-LATE')}/events", headers=w.api, json=_reassessment()),
     ("GET", "/api/v1/patients/{ref}/recommendations"): lambda w: w.call(
         "recommendations", "GET", f"/api/v1/patients/{w.ref('P-LATE')}/recommendations", headers=w.api),
+    ("GET", "/api/v1/patients/{ref}/explanation"): lambda w: [w.call(
+        "explanation", "GET", f"/api/v1/patients/{w.ref(r)}/explanation", headers=w.api) for r in REFS],
     ("GET", "/api/v1/reminders"): lambda w: [
         w.call("reminders", "GET", "/api/v1/reminders", headers=w.api),
         *[w.call(f"reminders of {r}", "GET", "/api/v1/reminders", params={"ref": w.ref(r)}, headers=w.api)
@@ -134,6 +159,9 @@ WALK: dict[tuple[str, str], Step] = {
     ("POST", "/api/v1/reminders/{reminder_id}/dismiss"): lambda w: w.call(
         "dismiss", "POST", f"/api/v1/reminders/{w.reminder('P-LATE')}/dismiss", headers=w.api,
         json={"reason": "other", "text": DISMISS}),
+    ("POST", "/api/v1/reminders/{reminder_id}/assign"): lambda w: w.call(
+        "assign", "POST", f"/api/v1/reminders/{w.reminder('P-SURV')}/assign", headers=w.api,
+        json={"to": ASSIGNEE}),
     ("GET", "/api/v1/worklist"): lambda w: w.call("worklist", "GET", "/api/v1/worklist", headers=w.api),
     ("GET", "/api/v1/audit"): lambda w: w.call("audit", "GET", "/api/v1/audit", headers=w.api),
     ("GET", "/api/v1/exports/{kind}"): lambda w: [
@@ -161,9 +189,13 @@ WALK: dict[tuple[str, str], Step] = {
     ("GET", "/patients"): lambda w: w.call("patients page", "GET", "/patients"),
     ("GET", "/patients/{ref}"): lambda w: [
         w.call("patient page", "GET", f"/patients/{w.ref(r)}") for r in REFS],
-    ("POST", "/patients/{ref}/events"): lambda w: w.call(
-        "record page", "POST", f"/patients/{w.ref('P-NEW')}/events",
-        data={"csrf": w.csrf(), "type": "progression", "date": "2025-05-30", "note": "walk"}),
+    ("GET", "/patients/{ref}/record/{event_type}"): lambda w: [
+        w.call(f"record form {t}", "GET", f"/patients/{w.ref(r)}/record/{t}", params=w.reminder_query(r))
+        for r in REFS for t in ("reassessment", "mdt_review")],
+    ("POST", "/patients/{ref}/events"): lambda w: [
+        _refused_entry(w),
+        w.call("record page", "POST", f"/patients/{w.ref('P-NEW')}/events",
+               data={"csrf": w.csrf(), "type": "progression", "date": "2025-05-30", "note": "walk"})],
     ("POST", "/reminders/{reminder_id}/acknowledge"): lambda w: w.call(
         "acknowledge page", "POST", f"/reminders/{w.reminder('P-LATE')}/acknowledge",
         data={"csrf": w.csrf()}),
@@ -173,6 +205,11 @@ WALK: dict[tuple[str, str], Step] = {
     ("POST", "/reminders/{reminder_id}/dismiss"): lambda w: w.call(
         "dismiss page", "POST", f"/reminders/{w.reminder('P-LATE')}/dismiss",
         data={"csrf": w.csrf(), "reason": "other", "text": DISMISS}),
+    ("POST", "/reminders/{reminder_id}/assign"): lambda w: [
+        w.call("assign refused page", "POST", f"/reminders/{w.reminder('P-LATE')}/assign",
+               data={"csrf": w.csrf(), "to": "nobody-of-that-name", "back": "/worklist"}),
+        w.call("assign page", "POST", f"/reminders/{w.reminder('P-LATE')}/assign",
+               data={"csrf": w.csrf(), "to": "", "back": "/worklist"})],
     ("GET", "/audit"): lambda w: w.call("audit page", "GET", "/audit"),
     ("GET", "/audit/report"): lambda w: w.call("audit report", "GET", "/audit/report"),
     ("GET", "/pathway"): lambda w: w.call("pathway page", "GET", "/pathway"),
@@ -243,6 +280,9 @@ def test_each_role_walks_every_endpoint_and_page_and_sees_only_what_it_may(
     if role == "auditor":
         assert findings(walker, (*REFS, *FREE_TEXT, *STAFF)) == []
         assert walker.statuses["patient page /patients/" + walker.ref("P-NEW")] == 200  # it did read them
+        late = walker.ref("P-LATE")
+        assert walker.statuses[f"record form reassessment /patients/{late}/record/reassessment"] == 200
+        assert walker.statuses[f"explanation /api/v1/patients/{late}/explanation"] == 200
         assert PSEUDONYM.search(walker.seen["worklist /api/v1/worklist"])
     elif role == "admin":
         assert findings(walker, (*REFS, *FREE_TEXT), PSEUDONYM) == []
@@ -251,3 +291,29 @@ def test_each_role_walks_every_endpoint_and_page_and_sees_only_what_it_may(
         missing = [word for word in (*REFS, *SHOWN_TO_CLINICIANS)
                    if not any(word in text for text in walker.seen.values())]
         assert missing == []
+        # a refused entry came back on its form with what was typed (kept in the session row)
+        assert NOTE in walker.seen["refused entry /patients/P-LATE/events"]
+        assert ASSIGNEE in walker.seen["worklist page /worklist"]
+
+
+def test_an_auditors_patient_view_holds_no_name_and_no_dismissal_words(template: Seeded,
+                                                                        tmp_path: Path) -> None:
+    """What the pages choose not to print is not in the value either: the role's projection took
+    the names and the words out of the patient view (its reminder rows, its dismissals, and so the
+    explanation built from it)."""
+    from tracker.application import Origin
+    from tracker.web.desk import Desk
+
+    seeded = clone(template, tmp_path)
+    here = Origin("web", "127.0.0.1")
+    desk = Desk(seeded.tracker, seeded.users, seeded.users.authenticate("auditor1", PASSWORD), here)
+    late = desk.patient(desk.projection.ref("P-LATE"))
+    walked = desk.patient(desk.projection.ref("P-WALK"))
+    assert {(r.assignee, r.acknowledged_by, r.acknowledged_at) for r in late.reminder_rows} == {
+        (None, None, None)}
+    assert walked.dismissals and all(d.text is None for d in walked.dismissals)
+    explained = desk.explanation(desk.projection.ref("P-WALK"))
+    assert all(r.dismissed is None or r.dismissed.text is None for r in explained.reminders)
+    clinician = Desk(seeded.tracker, seeded.users, seeded.users.authenticate("clinician1", PASSWORD), here)
+    assert any(r.assignee == ASSIGNEE for r in clinician.patient("P-LATE").reminder_rows)
+    assert any(d.text == DISMISS for d in clinician.patient("P-WALK").dismissals)

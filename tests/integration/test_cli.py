@@ -373,3 +373,24 @@ def test_worklist_lists_the_overdue_reassessment(registered: str) -> None:
     assert result.exit_code == 0
     assert "T-0001" in flat(result.stdout) and "overdue" in flat(result.stdout)
     assert date(2025, 3, 10).isoformat() in flat(result.stdout)
+
+
+def test_a_reminder_is_given_to_a_person_and_released_from_the_command_line(registered: str) -> None:
+    with freeze_time("2025-06-01 12:00:00"):
+        assert run("user", "add", "nina", "--role", "navigator").exit_code == 0
+        given = run("reminder", "assign", "1", "--to", "nina")
+        assert given.exit_code == 0, given.stderr
+        assert "to nina." in flat(given.stdout)
+        assert "nina" in flat(run("worklist", "--as-of", "2025-06-01").stdout)
+        released = run("reminder", "assign", "1", "--release")
+        assert "Released the reassessment due of T-0001" in flat(released.stdout)
+        assert run("reminder", "assign", "1").exit_code == 2  # neither --to nor --release
+
+
+def test_event_add_takes_a_coded_override_reason(registered: str) -> None:
+    with freeze_time("2025-06-01 12:00:00"):
+        result = run("event", "add", registered, "--type", "recurrence", "--date", "2025-05-01",
+                     "--site", "both", "--override-code", "new_indication")
+        assert result.exit_code == 0, result.stderr
+        shown = flat(run("patient", "show", registered).stdout)
+    assert "new indication" in shown

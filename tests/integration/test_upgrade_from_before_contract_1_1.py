@@ -57,6 +57,14 @@ def test_an_old_database_upgrades_and_verifies_with_its_log_and_actions_kept(tmp
     # every action still points at a reminder of the same patient
     assert _rows(path, "SELECT count(*) FROM reminder_action a JOIN reminder r ON r.id = a.reminder_id "
                        "WHERE r.patient_id = a.patient_id") == [(len(actions_before),)]
+    # who acknowledged a reminder shows on it (migration 0008, from the action log); nobody is
+    # assigned, since the old actions named no person
+    acknowledged = _rows(path, "SELECT reminder_id, actor FROM reminder_action WHERE action = "
+                               "'acknowledge' ORDER BY id")
+    assert acknowledged
+    assert _rows(path, "SELECT id, acknowledged_by FROM reminder WHERE acknowledged_by IS NOT NULL "
+                       "ORDER BY id") == sorted(dict(acknowledged).items())
+    assert _rows(path, "SELECT count(*) FROM reminder WHERE assignee IS NOT NULL") == [(0,)]
 
 
 def test_the_same_day_duplicate_gets_back_the_reminder_the_old_rules_swallowed(tmp_path: Path) -> None:

@@ -30,7 +30,14 @@ def test_sessions_end_by_time_password_change_and_deactivation_on_each_engine(ma
     other = people(second)  # another process reads the same session
     session, _ = other.open_session(token, WEB)
     assert session is not None and session.flash == "hello" and session.account.name == "nurse1"
-    other.set_flash(session, None)
+    # a refused form waits in the row for the next page, whichever process serves it, then goes
+    kept = {"form": "reassessment", "message": "Refused.", "given": {"note": "Mme Ève, 2 cm"}}
+    other.set_next_page(session, "moved", kept)
+    again_read, _ = users.open_session(token, WEB)
+    assert again_read is not None and again_read.flash == "moved" and again_read.kept == kept
+    users.set_next_page(again_read, None, None)
+    shown, _ = users.open_session(token, WEB)
+    assert shown is not None and shown.flash is None and shown.kept is None
 
     first.clock.advance(timedelta(minutes=first.settings.session_idle_minutes + 1))
     assert users.open_session(token, WEB) == (None, SESSION_ENDED["idle"])

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import xml.etree.ElementTree as ET
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 
@@ -116,3 +116,14 @@ def test_timed_transitions_and_overrides_are_marked(judged):
     assert 'key="overridden"' in text and "Dr Example" not in text
     identified = ET.tostring(xes_of(judged, identified=True), encoding="unicode")
     assert "Dr Example" in identified and "PT-001" in identified
+
+
+def test_a_coded_override_reason_goes_into_the_pseudonymous_event_log():
+    from tests.conftest import ev, follow, scenario
+
+    outcome = follow(scenario(ev("recurrence", "2025-01-05", site="both", override_code="mdt_rationale",
+                                 override="Dr Example agreed"), ref="PT-9"), date(2025, 2, 1))
+    out = io.StringIO()
+    write_xes(out, [JourneyTrace("PT-9", "metachronous", outcome.steps)], key=KEY)
+    assert 'key="override_code" value="mdt_rationale"' in out.getvalue()
+    assert "Dr Example" not in out.getvalue()

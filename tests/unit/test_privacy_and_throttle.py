@@ -3,12 +3,22 @@ projections beside the table of grants, and the secrets' checks."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from pydantic import SecretStr
 
-from tracker.application import WITHHELD, AccessDenied, Account, Role, projection_for
+from journey.reminders import ReminderStatus
+from tracker.application import (
+    WITHHELD,
+    AccessDenied,
+    Account,
+    Role,
+    Section,
+    Worklist,
+    WorklistItem,
+    projection_for,
+)
 from tracker.application.privacy import TAUGHT, Identified, NoPatients, Pseudonymous
 from tracker.application.signin import Throttle
 from tracker.settings import Settings, secret_problems
@@ -57,6 +67,27 @@ def test_a_projection_refuses_what_it_was_not_taught_and_admins_see_no_patient()
     auditor = projection_for(Account(1, "a", Role.AUDITOR), KEY)
     assert auditor.ref("P-1").startswith("PX-") and auditor.text("Dr Who said so") == WITHHELD
     assert auditor.text(None) is None and auditor.actor("web:nurse1") == "-"
+
+
+def _item(ref: str) -> WorklistItem:
+    return WorklistItem(7, ref, "liver", "reassessment", "reassessment_due", date(2025, 5, 1),
+                        ReminderStatus.OVERDUE, 31, assignee="nina", acknowledged_by="web:carl",
+                        acknowledged_at=T0, timing="17 days overdue", section="overdue")
+
+
+def test_who_is_on_a_reminder_is_a_name_an_auditor_does_not_see() -> None:
+    worklist = Worklist(date(2025, 6, 1), 7, [Section("overdue", "Overdue", date.min, date(2025, 5, 17), 1,
+                                                      [_item("P-1")])])
+    auditor = projection_for(Account(1, "a", Role.AUDITOR), KEY)
+    shown = auditor.show(worklist).sections[0].items[0]
+    assert shown.ref.startswith("PX-") and (shown.assignee, shown.acknowledged_by, shown.acknowledged_at) == \
+        (None, None, None)
+    assert shown.timing == "17 days overdue" and worklist.sections[0].items[0].assignee == "nina"  # a copy
+    assert auditor.people(["nina", "carl"]) == [] and auditor.person("nina") is None
+    navigator = projection_for(Account(1, "n", Role.NAVIGATOR), KEY)
+    assert navigator.show(worklist) == worklist and navigator.people(["nina"]) == ["nina"]
+    with pytest.raises(AccessDenied):
+        projection_for(Account(1, "a", Role.ADMIN), KEY).show(worklist)
 
 
 def test_secrets_are_refused_when_missing_short_or_published_and_never_printed() -> None:

@@ -16,11 +16,10 @@ from tracker.application.patients import (
     ImportReport,
     PatientView,
     RecordResult,
-    WorklistItem,
     replay_document,
 )
 from tracker.application.privacy import WITHHELD, Projection, projection_for
-from tracker.application.reminders import ActionResult, DismissReason, SnoozeReason
+from tracker.application.reminders import ASSIGNABLE_ROLES, ActionResult, DismissReason, SnoozeReason
 from tracker.application.service import Tracker
 from tracker.application.sweep import SweepReport
 from tracker.application.users import (
@@ -40,17 +39,20 @@ from tracker.application.users import (
     WebSession,
 )
 from tracker.application.verify import Verification
+from tracker.application.worklist import SECTION_TITLES, Section, Worklist, WorklistItem
 from tracker.clock import Clock
 from tracker.reports.exports import CSV_COLUMNS, pseudonym
 from tracker.settings import Settings, UnsafeSettings
 
 __all__ = [
+    "ASSIGNABLE_ROLES",
     "CLI",
     "CSV_COLUMNS",
     "EXPORT_KINDS",
     "GRANTS",
     "MAX_ID",
     "MAX_PASSWORD",
+    "SECTION_TITLES",
     "SESSION_ENDED",
     "WITHHELD",
     "AccessDenied",
@@ -85,6 +87,7 @@ __all__ = [
     "ReminderRecord",
     "RestoreReport",
     "Role",
+    "Section",
     "Sender",
     "Settings",
     "SignInThrottled",
@@ -95,6 +98,7 @@ __all__ = [
     "Users",
     "Verification",
     "WebSession",
+    "Worklist",
     "WorklistItem",
     "generate_keys",
     "load_fhir_documents",

@@ -189,6 +189,15 @@ def audit_report_html(ctx: Context, run: AuditRun, *, suppress_below: int = 5, p
     return html
 
 
+def audit_report_body(ctx: Context, run: AuditRun, *, suppress_below: int = 5) -> str:
+    """The report's content for a page with its own stylesheet (the web app, whose CSP forbids
+    the file's inline CSS)."""
+    from tracker.reports.audit_html import render_audit_body  # matplotlib: see above
+
+    return render_audit_body(run.cohort, suppress_below=suppress_below, generated_on=run.as_of,
+                             grace_days=ctx.pathway.reminder_grace_days)
+
+
 def write_event_log_xes(ctx: Context, out: TextIOBase, as_of: date | None = None, identified: bool = False,
                         progress: Callable[[int], None] | None = None) -> int:
     """The event log as IEEE 1849 XES, one trace per patient (every journey replayed on ``as_of``,

@@ -38,7 +38,7 @@ from db.records import NoticeRecord, NoticeState
 from db.sweep import SweptReminder
 from journey.reminders import REMINDER_MEANING, ReminderKind, overdue_from
 from tracker.application.context import Context
-from tracker.application.patients import worklist
+from tracker.application.worklist import worklist
 from tracker.settings import Settings
 
 log = logging.getLogger("journey.sweep")

@@ -1,12 +1,13 @@
 """The patient record: registering, recording what happened, importing scenarios, reading a
-patient and the worklist. One use case, one transaction: an entry's row, the new phase and the
-reminder changes are written together, guarded by the patient's version."""
+patient (the worklist is ``tracker.application.worklist``). One use case, one transaction: an
+entry's row, the new phase and the reminder changes are written together, guarded by the
+patient's version."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -15,9 +16,11 @@ from db.patients import WritableJourney, content_hash, entry_values, patient_val
 from db.records import EntryRecord, PatientRecord, ReminderRecord
 from db.reminders import reminder_of
 from db.unit_of_work import UnitOfWork
+from journey.adherence import ReminderDismissal
 from journey.course import JourneyOutcome, Refusal, follow_entry, follow_journey, follows_in_order
 from journey.errors import Conflict, ImpossibleEntry, InvalidScenario, OffPathway
 from journey.events import ClinicalEvent, read_event
+from journey.explain import Explanation, explain
 from journey.profile import PatientProfile, dates_after, profile_to_dict, read_profile
 from journey.reminders import ReminderStatus, status_on
 from journey.scenario import Scenario
@@ -41,6 +44,14 @@ class PatientView:
     reminder_status: dict[int, ReminderStatus]
     #: each stored reminder's due date on that day: later by the days a line was held (§7.4)
     reminder_due: dict[int, date]
+    #: the reminders dismissed by that day, with their coded justification
+    dismissals: list[ReminderDismissal] = field(default_factory=list)
+
+    def explanation(self) -> Explanation:
+        """Why the patient is where they are, in words (journey.explain): the panel the patient
+        page opens with."""
+        return explain(self.outcome, self.findings.recommendations, self.findings.missing,
+                       self.dismissals)
 
 
 @dataclass
@@ -77,18 +88,6 @@ class ImportReport:
         return ", ".join(parts) + "."
 
 
-@dataclass
-class WorklistItem:
-    reminder_id: int
-    ref: str
-    care_team: str
-    phase: str
-    kind: str
-    due_on: date
-    status: ReminderStatus
-    days_late: int
-
-
 # -- reading ----------------------------------------------------------------------------------------
 
 def patient_view(ctx: Context, ref: str, as_of: date | None = None) -> PatientView:
@@ -101,19 +100,7 @@ def patient_view(ctx: Context, ref: str, as_of: date | None = None) -> PatientVi
     statuses = {i: status_on(r, outcome.as_of, ctx.pathway) for i, r in domain.items()}
     due = {i: r.due_on_at(outcome.as_of) for i, r in domain.items()}
     return PatientView(stored.row, stored.profile, outcome, judge_journey(outcome, dismissals),
-                       stored.event_rows, reminders, statuses, due)
-
-
-def worklist(ctx: Context, as_of: date | None = None, limit: int | None = 50, kind: str | None = None,
-             team: str | None = None) -> list[WorklistItem]:
-    """Every due and overdue reminder across patients, most urgent (longest waiting) first."""
-    day = as_of or ctx.clock.today()
-    with ctx.unit_of_work() as uow:
-        due = uow.reminders.due(day, limit=limit, kind=kind, team=team)
-    return [WorklistItem(d.reminder.id, d.ref, d.care_team, d.phase, d.reminder.kind, d.reminder.due_on,
-                         status_on(reminder_of(d.reminder), day, ctx.pathway),
-                         (day - d.reminder.due_on).days)
-            for d in due]
+                       stored.event_rows, reminders, statuses, due, dismissals)
 
 
 def patients(ctx: Context, phase: str | None = None, team: str | None = None, limit: int = 100,

@@ -1,20 +1,23 @@
 """What each role is shown: one projection per role, which every answer about patients goes through
 before it leaves the application for a face (the web pages, the API, the exports, FHIR).
 
-    role        projection      patient references    free text (notes, override reasons,    who recorded
-                                                      snooze and dismissal texts)
-    ----------  --------------  --------------------  -------------------------------------  ------------
+    role        projection      patient references    free text (notes, override reasons,    who recorded, who
+                                                      snooze and dismissal texts)            is on a reminder
+    ----------  --------------  --------------------  -------------------------------------  -----------------
     navigator   Identified      as recorded           as typed                               the user
     clinician   Identified      as recorded           as typed                               the user
     auditor     Pseudonymous    keyed pseudonyms PX-  withheld (coded parts kept)            withheld
     admin       NoPatients      refused: an admin's answers hold no patient at all
 
-A projection maps whole values (a patient record, a patient view, a worklist line, a stored
-entry, a deviation), so a face cannot forget a field: what it renders is already what the role
-may see. ``show(value)`` takes any of them (or a list) and refuses a type it was not taught, so a
-new kind of answer has to be taught here before any role sees it. The role walk
-(tests/api/test_role_walk.py) calls every endpoint and page as every role and fails if a real
-reference or a typed text reaches a role that must not see it.
+A projection maps whole values (a patient record, a patient view, a worklist line, the worklist
+in its sections, a stored entry, a deviation), so a face cannot forget a field: what it renders is
+already what the role may see. ``show(value)`` takes any of them (or a list) and refuses a type it
+was not taught, so a new kind of answer has to be taught here before any role sees it. Who is on
+a reminder, who acknowledged it, and the colleagues a navigator may give a reminder to or ask for
+an override are names, as who recorded an entry is: an auditor sees none (``person``,
+``people``). The role walk (tests/api/test_role_walk.py) calls every endpoint and page as every
+role and fails if a real reference, a typed text or a colleague's name reaches a role that must
+not see it.
 """
 
 from __future__ import annotations
@@ -25,12 +28,13 @@ from typing import Any, TypeVar, cast
 
 from pydantic import SecretStr
 
-from db.records import EntryRecord, PatientRecord
-from journey.adherence import Deviation
+from db.records import EntryRecord, PatientRecord, ReminderRecord
+from journey.adherence import Deviation, ReminderDismissal
 from journey.course import PathwayStep
 from journey.profile import PatientProfile, profile_to_dict, read_profile
-from tracker.application.patients import PatientView, WorklistItem
+from tracker.application.patients import PatientView
 from tracker.application.users import AccessDenied, Account, Role
+from tracker.application.worklist import Worklist, WorklistItem
 from tracker.reports.exports import coded_only, pseudonym
 
 T = TypeVar("T")
@@ -45,13 +49,15 @@ FREE_TEXT_KEYS = ("note", "override")
 
 
 #: the kinds of answer about patients every projection is taught (``show`` refuses the others)
-TAUGHT: tuple[type, ...] = (PatientView, PatientRecord, WorklistItem, EntryRecord, Deviation)
+TAUGHT: tuple[type, ...] = (PatientView, PatientRecord, WorklistItem, Worklist, EntryRecord, Deviation)
 
 
 class Projection:
     """Shows values to one role. This base shows everything as recorded."""
 
     pseudonymous = False
+    #: whether colleagues' names are shown (who is on a reminder, whom to give it to or ask)
+    names_people = True
 
     def ref(self, ref: str) -> str:
         return ref
@@ -62,9 +68,17 @@ class Projection:
     def actor(self, actor: str) -> str:
         return actor
 
+    def person(self, name: str | None) -> str | None:
+        """A colleague's user name (who is on a reminder, who acknowledged it)."""
+        return name if self.names_people else None
+
+    def people(self, names: list[str]) -> list[str]:
+        """Colleagues' user names (whom to give a reminder, whom to ask for an override)."""
+        return names if self.names_people else []
+
     def show(self, value: T) -> T:
-        """``value`` as this role may see it: a patient record, view, worklist line, stored entry
-        or deviation, or a list of them. Anything else is refused (TypeError): teach it here."""
+        """``value`` as this role may see it: a patient record, view, worklist line or worklist,
+        stored entry or deviation, or a list of them. Anything else is refused (TypeError): teach it here."""
         if isinstance(value, list):
             return cast(T, [self.show(v) for v in value])
         for kind, handle in self.handlers().items():
@@ -86,6 +100,7 @@ class Pseudonymous(Projection):
     """Auditors: keyed pseudonyms instead of references, no typed free text, nobody's name."""
 
     pseudonymous = True
+    names_people = False
 
     def __init__(self, key: SecretStr) -> None:
         self.key = key
@@ -101,7 +116,7 @@ class Pseudonymous(Projection):
 
     def handlers(self) -> dict[type, Callable[[Any], Any]]:
         return {PatientView: self._view, PatientRecord: self._record, WorklistItem: self._worklist_item,
-                EntryRecord: self._entry, Deviation: self._deviation}
+                Worklist: self._worklist, EntryRecord: self._entry, Deviation: self._deviation}
 
     def _profile(self, profile: PatientProfile) -> PatientProfile:
         return replace(profile, ref=self.ref(profile.ref))
@@ -128,7 +143,19 @@ class Pseudonymous(Projection):
                        source=entry.source.partition(":")[0])
 
     def _worklist_item(self, item: WorklistItem) -> WorklistItem:
-        return replace(item, ref=self.ref(item.ref))
+        return replace(item, ref=self.ref(item.ref), assignee=self.person(item.assignee),
+                       acknowledged_by=self.person(item.acknowledged_by), acknowledged_at=None)
+
+    def _worklist(self, worklist: Worklist) -> Worklist:
+        return replace(worklist, sections=[replace(s, items=[self._worklist_item(i) for i in s.items])
+                                           for s in worklist.sections])
+
+    def _reminder(self, row: ReminderRecord) -> ReminderRecord:
+        return replace(row, assignee=self.person(row.assignee),
+                       acknowledged_by=self.person(row.acknowledged_by), acknowledged_at=None)
+
+    def _dismissal(self, dismissal: ReminderDismissal) -> ReminderDismissal:
+        return replace(dismissal, text=None)  # its coded reason stays: the audit counts it
 
     def _view(self, view: PatientView) -> PatientView:
         profile = self._profile(view.profile)
@@ -136,7 +163,9 @@ class Pseudonymous(Projection):
         findings = replace(view.findings, deviations=[self._deviation(d) for d in view.findings.deviations])
         return replace(view, row=replace(view.row, ref=profile.ref, profile=profile_to_dict(profile)),
                        profile=profile, outcome=outcome, findings=findings,
-                       event_rows=[self._entry(e) for e in view.event_rows])
+                       event_rows=[self._entry(e) for e in view.event_rows],
+                       reminder_rows=[self._reminder(r) for r in view.reminder_rows],
+                       dismissals=[self._dismissal(d) for d in view.dismissals])
 
 
 class NoPatients(Projection):

@@ -1,9 +1,11 @@
 """What a person does with a reminder: acknowledge it, snooze it until a day with a coded reason,
-or dismiss it with a coded justification. Each action is one transaction that appends it to
-``reminder_action`` (never updated or deleted) with its effect on the reminder row: a snooze sets
-``snoozed_until`` (the worklist and the sweep leave the reminder alone until then), a dismissal
-sets ``dismissed_on`` (it leaves the worklist; the audit reports it as a justified miss, apart
-from unexplained ones). The event log and the fold are untouched: a reminder stays what the log
+dismiss it with a coded justification, or give it to a person (assign). Each action is one
+transaction that appends it to ``reminder_action`` (never updated or deleted) with its effect on
+the reminder row: a snooze sets ``snoozed_until`` (the worklist and the sweep leave the reminder
+alone until then), a dismissal sets ``dismissed_on`` (it leaves the worklist; the audit reports it
+as a justified miss, apart from unexplained ones), an acknowledgement sets who acknowledged it
+and when (and, when nobody holds it, the person who acknowledged it takes it), an assignment sets
+the person on it. The event log and the fold are untouched: a reminder stays what the log
 implies, and ``journey verify`` still proves it.
 """
 
@@ -19,6 +21,7 @@ from db.unit_of_work import UnitOfWork
 from journey.adherence import DISMISSAL_REASONS, ReminderDismissal
 from journey.errors import Conflict, ImpossibleEntry, InvalidScenario, NotFound
 from tracker.application.context import Context
+from tracker.application.users import GRANTS, Permission, Role
 
 
 class SnoozeReason(StrEnum):
@@ -46,7 +49,12 @@ class ActionResult:
             return f"Snoozed the {what} until {a.snoozed_until} ({a.reason})."
         if a.action == ReminderAction.DISMISS:
             return f"Dismissed the {what}: {a.reason}" + (f" ({a.text})" if a.text else "") + "."
-        return f"Acknowledged the {what}."
+        if a.action == ReminderAction.ASSIGN:
+            return (f"Gave the {what} to {a.assignee}." if a.assignee
+                    else f"Released the {what}: nobody is on it now.")
+        if r.assignee and a.assignee == r.assignee:
+            return f"Acknowledged the {what}; it is yours now."
+        return f"Acknowledged the {what}" + (f" ({r.assignee} is on it)." if r.assignee else ".")
 
 
 def _code(value: str, codes: Iterable[str], what: str) -> str:
@@ -71,18 +79,49 @@ def _open_reminder(uow: UnitOfWork, reminder_id: int, verb: str) -> tuple[Remind
 
 def _append(ctx: Context, uow: UnitOfWork, reminder: ReminderRecord, action: ReminderAction, actor: str,
             reason: str | None = None, text: str | None = None,
-            snoozed_until: date | None = None) -> ReminderActionRecord:
+            snoozed_until: date | None = None, assignee: str | None = None) -> ReminderActionRecord:
     return uow.reminder_actions.append({
         "reminder_id": reminder.id, "patient_id": reminder.patient_id, "action": action.value,
         "reason": reason, "text": text, "snoozed_until": snoozed_until, "actor": actor,
-        "recorded_at": ctx.clock.now()})
+        "recorded_at": ctx.clock.now(), "assignee": assignee})
 
 
-def acknowledge(ctx: Context, reminder_id: int, actor: str, note: str | None = None) -> ActionResult:
-    """Someone has seen the reminder and is on it. Nothing else changes."""
+def acknowledge(ctx: Context, reminder_id: int, actor: str, note: str | None = None,
+                taker: str | None = None) -> ActionResult:
+    """Someone has seen the reminder and is on it: who and when show on the row. A ``taker`` (the
+    person acknowledging, by user name) takes it when nobody holds it yet; one assigned to someone
+    stays theirs."""
     with ctx.unit_of_work() as uow:
         reminder, ref = _open_reminder(uow, reminder_id, "acknowledge")
-        action = _append(ctx, uow, reminder, ReminderAction.ACKNOWLEDGE, actor, text=note)
+        takes = taker if reminder.assignee is None else None
+        action = _append(ctx, uow, reminder, ReminderAction.ACKNOWLEDGE, actor, text=note,
+                         assignee=takes)
+        uow.reminders.acknowledged(reminder_id, actor, ctx.clock.now(), takes)
+        reminder, _ = uow.reminders.get(reminder_id)
+        uow.commit()
+    return ActionResult(action, reminder, ref)
+
+
+#: the roles whose people act on reminders, and so may be given one
+ASSIGNABLE_ROLES = tuple(role for role in Role if Permission.MANAGE_REMINDERS in GRANTS[role])
+
+
+def assign(ctx: Context, reminder_id: int, to: str | None, actor: str) -> ActionResult:
+    """Give the reminder to a person (a user who may act on reminders), or release it (``to``
+    None): who is on it shows on the row and filters the worklist (mine, by person)."""
+    with ctx.unit_of_work() as uow:
+        reminder, ref = _open_reminder(uow, reminder_id, "assign")
+        if to is not None:
+            person = uow.users.by_name(to)
+            if person is None or not person.active or Role(person.role) not in ASSIGNABLE_ROLES:
+                raise ImpossibleEntry(f"{to!r} is not someone who acts on reminders; give it to a "
+                                      f"{' or '.join(r.value for r in ASSIGNABLE_ROLES)} by user name.")
+        if to == reminder.assignee:
+            raise ImpossibleEntry(f"The {reminder.kind.replace('_', ' ')} reminder of {ref} is "
+                                  + (f"already {to}'s." if to else "not held by anyone."))
+        action = _append(ctx, uow, reminder, ReminderAction.ASSIGN, actor, assignee=to)
+        uow.reminders.assign(reminder_id, to, ctx.clock.now())
+        reminder, _ = uow.reminders.get(reminder_id)
         uow.commit()
     return ActionResult(action, reminder, ref)
 
@@ -92,7 +131,7 @@ def snooze(ctx: Context, reminder_id: int, until: date, reason: str, actor: str,
     """Hide the reminder from the worklist and the announcements until ``until``."""
     code = _code(reason, SnoozeReason, "snooze reason")
     if code == SnoozeReason.OTHER and not (text or "").strip():
-        raise ImpossibleEntry("A snooze for an 'other' reason needs the reason in words (--text).")
+        raise ImpossibleEntry("A snooze for an 'other' reason needs the reason in words.")
     today, now = ctx.clock.today(), ctx.clock.now()
     if until <= today:
         raise ImpossibleEntry(f"A snooze must end after today ({today}); {until} is not.")
@@ -110,7 +149,7 @@ def dismiss(ctx: Context, reminder_id: int, reason: str, actor: str, text: str |
     """The team decided the awaited step will not happen, and says why (a coded justification)."""
     code = _code(reason, DISMISSAL_REASONS, "dismissal justification")
     if code == "other" and not (text or "").strip():
-        raise ImpossibleEntry("A dismissal for an 'other' reason needs the justification in words (--text).")
+        raise ImpossibleEntry("A dismissal for an 'other' reason needs the justification in words.")
     today, now = ctx.clock.today(), ctx.clock.now()
     with ctx.unit_of_work() as uow:
         reminder, ref = _open_reminder(uow, reminder_id, "dismiss")
@@ -124,10 +163,13 @@ def dismiss(ctx: Context, reminder_id: int, reason: str, actor: str, text: str |
 
 
 def act(ctx: Context, action: str, reminder_id: int, actor: str, until: date | None = None,
-        reason: str | None = None, text: str | None = None) -> ActionResult:
-    """Acknowledge, snooze or dismiss, the action named (the web's forms and the API)."""
+        reason: str | None = None, text: str | None = None, person: str | None = None) -> ActionResult:
+    """Acknowledge, snooze, dismiss or assign, the action named (the web's forms and the API);
+    ``person``: who acknowledges (and so takes it), or whom it is given to."""
     if action == ReminderAction.ACKNOWLEDGE:
-        return acknowledge(ctx, reminder_id, actor, note=text)
+        return acknowledge(ctx, reminder_id, actor, note=text, taker=person)
+    if action == ReminderAction.ASSIGN:
+        return assign(ctx, reminder_id, person, actor)
     if action == ReminderAction.SNOOZE:
         if until is None:
             raise InvalidScenario("Say until which day to snooze.")

@@ -26,17 +26,19 @@ from tracker.application import patients as _patients
 from tracker.application import reminders as _reminders
 from tracker.application import sweep as _sweep
 from tracker.application import verify as _verify
+from tracker.application import worklist as _worklist
 from tracker.application.audit import AuditedJourney, AuditRun
 from tracker.application.context import Context
 from tracker.application.evidence import CheckpointReport
 from tracker.application.fhir import FhirImportReport
 from tracker.application.notifications import DeliveryReport
 from tracker.application.operations import RestoreReport
-from tracker.application.patients import ImportReport, PatientView, RecordResult, WorklistItem
+from tracker.application.patients import ImportReport, PatientView, RecordResult
 from tracker.application.reminders import ActionResult
 from tracker.application.sweep import SweepReport
 from tracker.application.users import Users
 from tracker.application.verify import Verification
+from tracker.application.worklist import Worklist, WorklistItem
 from tracker.demo.cohort import generate_cohort
 from tracker.demo.loading import LoadReport, bulk_generate, import_cohort
 
@@ -50,7 +52,13 @@ class Tracker(Context):
 
     def worklist(self, as_of: date | None = None, limit: int | None = 50, kind: str | None = None,
                  team: str | None = None) -> list[WorklistItem]:
-        return _patients.worklist(self, as_of, limit, kind, team)
+        return _worklist.worklist(self, as_of, limit, kind, team)
+
+    def worklist_sections(self, as_of: date | None = None, *, kind: str | None = None,
+                          team: str | None = None, assignee: str | None = None, untaken: bool = False,
+                          limit: int | None = 100, only: str | None = None) -> Worklist:
+        return _worklist.worklist_sections(self, as_of, kind=kind, team=team, assignee=assignee,
+                                           untaken=untaken, limit=limit, only=only)
 
     def patients(self, phase: str | None = None, team: str | None = None, limit: int = 100,
                  offset: int = 0) -> list[PatientRecord]:
@@ -97,8 +105,9 @@ class Tracker(Context):
 
     # -- reminders ----------------------------------------------------------------------------
     def act_on_reminder(self, action: str, reminder_id: int, actor: str, until: date | None = None,
-                        reason: str | None = None, text: str | None = None) -> ActionResult:
-        return _reminders.act(self, action, reminder_id, actor, until, reason, text)
+                        reason: str | None = None, text: str | None = None,
+                        person: str | None = None) -> ActionResult:
+        return _reminders.act(self, action, reminder_id, actor, until, reason, text, person)
 
     def reminder_actions(self, reminder_ids: Sequence[int]) -> list[ReminderActionRecord]:
         return _reminders.actions_of(self, reminder_ids)
@@ -115,6 +124,9 @@ class Tracker(Context):
     def audit_report_html(self, run: AuditRun, *, suppress_below: int = 5, period: str | None = None,
                           file: Path | None = None) -> str:
         return _audit.audit_report_html(self, run, suppress_below=suppress_below, period=period, file=file)
+
+    def audit_report_body(self, run: AuditRun, *, suppress_below: int = 5) -> str:
+        return _audit.audit_report_body(self, run, suppress_below=suppress_below)
 
     def write_event_log_xes(self, out: TextIOBase, as_of: date | None = None, identified: bool = False,
                             progress: Callable[[int], None] | None = None) -> int:

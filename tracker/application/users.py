@@ -16,7 +16,7 @@ log by :meth:`Users.log`, with the channel and the client address.
     navigator   read patients, register patients, record events, manage reminders, read the audit
     clinician   all of the navigator's, plus MDT decisions and overrides, exports, FHIR imports
     auditor     read patients (pseudonymous references only), the audit and exports; never write
-    admin       manage users, FHIR imports (integrations); no patient records
+    admin       manage users; no patient records
 """
 
 from __future__ import annotations
@@ -26,11 +26,12 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cached_property
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -159,12 +160,14 @@ class NewAccount:
 
 @dataclass(frozen=True)
 class WebSession:
-    """A signed-in web session as a page sees it: whose, its CSRF token, the one-off message."""
+    """A signed-in web session as a page sees it: whose, its CSRF token, and what its next page
+    shows once: a message, and a refused form (its message and what was typed)."""
 
     id: int
     account: Account
     csrf: str
     flash: str | None = None
+    kept: dict[str, Any] | None = None
 
 
 def token_digest(token: str) -> str:
@@ -437,7 +440,7 @@ class Users:
             if now - found.last_seen_at >= TOUCH_EVERY:
                 uow.sessions.seen(found.id, now)
                 uow.commit()
-        return WebSession(found.id, _account(row), found.csrf, found.flash), None
+        return WebSession(found.id, _account(row), found.csrf, found.flash, found.kept), None
 
     def _session_over(self, found: SessionRecord, row: UserRecord | None, now: datetime) -> str | None:
         settings = self.ctx.settings
@@ -455,10 +458,12 @@ class Users:
             self._append(uow, session.account.name, "logout", origin=origin)
             uow.commit()
 
-    def set_flash(self, session: WebSession, flash: str | None) -> None:
-        """The one-off message the session's next page shows (None: shown, forget it)."""
+    def set_next_page(self, session: WebSession, flash: str | None,
+                      kept: Mapping[str, Any] | None = None) -> None:
+        """What the session's next page shows once (None: shown, forget it): a message, and a
+        refused form with what was typed (kept in the session row, never in the cookie)."""
         with self.ctx.unit_of_work() as uow:
-            uow.sessions.set_flash(session.id, flash)
+            uow.sessions.set_next_page(session.id, flash, kept)
             uow.commit()
 
     def open_sessions(self, name: str) -> int:

@@ -42,7 +42,7 @@ def print_patient(console: Console, view: PatientView, refused: Sequence[Refusal
         else:
             details = ", ".join(f"{k}={v}" for k, v in step.event.fields.items())
             if step.event.override:
-                details += f" [magenta](override: {step.event.override})[/]"
+                details += f" [magenta](override: {step.event.override_words})[/]"
         moved = step.to_phase.value if step.from_phase == step.to_phase else \
             f"{step.from_phase.value} -> {step.to_phase.value}"
         timeline.add_row(step.date.isoformat(), step.trigger, details, moved)

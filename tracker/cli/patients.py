@@ -76,7 +76,7 @@ def event_add(ctx: typer.Context,
               ref: Annotated[str, typer.Argument(help="The patient reference.")],
               type_: Annotated[str, typer.Option("--type", help="The event type, e.g. reassessment.")],
               on: Annotated[str, typer.Option("--date", help="The day it happened (YYYY-MM-DD).")],
-              override: Annotated[str | None, typer.Option(help="Why this off-pathway step is right.")] = None,
+              override: Annotated[str | None, typer.Option(help="Why this off-pathway step is right (words; with --override-code REASON for the coded reason: toxicity_or_comorbidity, prior_treatment, new_indication, continued_from_elsewhere, mdt_rationale, patient_preference).")] = None,
               note: Annotated[str | None, typer.Option(help="A free-text note.")] = None,
               expect_version: Annotated[int | None, typer.Option(help="Refuse if the patient changed.")] = None,
               ) -> None:
@@ -135,13 +135,13 @@ def worklist(as_of: AsOf = None,
         out.print(f"Nothing due or overdue on {day}.")
         return
     table = Table(title=f"Worklist for {day}")
-    for column in ("reminder", "patient", "phase", "what", "due on", "status"):
-        table.add_column(column, no_wrap=column != "status")
+    for column in ("reminder", "patient", "phase", "what", "due on", "status", "who"):
+        table.add_column(column, no_wrap=column in ("reminder", "patient", "due on"))
     for item in items:
         style = "bold red" if item.status == "overdue" else "yellow"
-        late = f" ({item.days_late} days)" if item.days_late else ""
         table.add_row(str(item.reminder_id), item.ref, item.phase, item.kind.replace("_", " "),
-                      item.due_on.isoformat(), f"[{style}]{item.status.value}{late}[/]")
+                      item.due_on.isoformat(), f"[{style}]{item.timing}[/]",
+                      item.assignee or "not yet taken")
     out.print(table)
 
 

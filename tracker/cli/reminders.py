@@ -1,4 +1,4 @@
-"""``journey reminder ack|snooze|dismiss``: what a person does with a reminder."""
+"""``journey reminder ack|snooze|dismiss|assign``: what a person does with a reminder."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import typer
 
 from tracker.cli.common import day_option, friendly, open_tracker, say
 
-reminder_app = typer.Typer(help="Act on a reminder: acknowledge, snooze or dismiss it (ids: journey "
-                                "worklist).", no_args_is_help=True)
+reminder_app = typer.Typer(help="Act on a reminder: acknowledge, snooze, dismiss or assign it (ids: "
+                                "journey worklist).", no_args_is_help=True)
 
 ReminderId = Annotated[int, typer.Argument(help="The reminder id (first column of journey worklist).")]
 Text = Annotated[str | None, typer.Option("--text", help="Free text (required with 'other').")]
@@ -50,3 +50,17 @@ def reminder_dismiss(
     tracker = open_tracker()
     say(tracker.act_on_reminder("dismiss", reminder_id, tracker.settings.actor, reason=reason,
                                 text=text).sentence())
+
+
+@reminder_app.command("assign")
+@friendly
+def reminder_assign(
+        reminder_id: ReminderId,
+        to: Annotated[str | None, typer.Option("--to", help="The user name of the person who will be on it.")] = None,
+        release: Annotated[bool, typer.Option("--release", help="Nobody is on it any more.")] = False) -> None:
+    """Give a reminder to a person (a navigator or clinician), or release it."""
+    if (to is None) == (not release):
+        say("Give either --to NAME or --release.")
+        raise typer.Exit(2)
+    tracker = open_tracker()
+    say(tracker.act_on_reminder("assign", reminder_id, tracker.settings.actor, person=to).sentence())

@@ -34,6 +34,7 @@ from journey.cohort import (
 COLOURS = {"synchronous": "#b5452b", "metachronous": "#2b6cb5", "all": "#444444",
            "justified": "#8fb996", "unexplained": "#c8553d"}
 CHART_IDS = ("adherence", "by-timing", "times", "reassessment", "dfi", "justified")
+_ENV = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -226,52 +227,33 @@ def chart_justified(rows: Sequence[dict[str, Any]], suppress_below: int) -> str:
 # ---------------------------------------------------------------------------------------------
 # The page
 
-TEMPLATE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{ title }}</title>
-<style>
-body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #222; margin: 2rem auto;
-       max-width: 1100px; padding: 0 1rem; }
-h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { font-size: 1.2rem; margin-top: 2.2rem;
-       border-bottom: 1px solid #ddd; padding-bottom: .2rem; }
-.meta { color: #555; } .note { color: #555; font-size: .9rem; }
-table { border-collapse: collapse; width: 100%; font-size: .85rem; margin: .6rem 0; }
-th, td { border-bottom: 1px solid #e4e4e4; padding: .3rem .45rem; text-align: right; vertical-align: top; }
-th { background: #f5f5f5; } td.l, th.l { text-align: left; }
-td:not(.l), td:first-child { white-space: nowrap; }
-.sup { color: #999; font-style: italic; }
-.side { display: grid; grid-template-columns: 1fr 1fr; gap: 1.2rem; }
-figure { margin: .8rem 0; } figure img { max-width: 100%; } figcaption { color: #555; font-size: .85rem; }
-.kpi { display: flex; gap: 1.5rem; margin: 1rem 0; } .kpi div { background: #f5f5f5; padding: .6rem 1rem; }
-.kpi b { display: block; font-size: 1.4rem; }
-@media print { h2 { break-before: auto; } figure { break-inside: avoid; } }
-</style>
-</head>
-<body>
+#: the report's content: the same markup in the self-contained file (PAGE, with its own CSS) and
+#: in the web app, whose stylesheet styles it under the app's Content-Security-Policy
+BODY = """<div class="report">
 <h1>{{ title }}</h1>
 <p class="meta">{% if generated_on %}Generated {{ generated_on }}{% else %}Cohort audit{% endif %}
 {%- if period %} &middot; period {{ period }}{% endif %}
  &middot; rules {{ s.ruleset_version }} &middot; cells of fewer than {{ s.suppress_below }} patients
  suppressed &middot; references pseudonymous</p>
 
-<div class="kpi">
- <div><b>{{ s.patients }}</b>patients</div>
- {% for t in timings %}<div><b>{{ fmt(s.by_timing[t].patients) }}</b>{{ t }}</div>{% endfor %}
- <div><b>{{ total_events }}</b>deviations recorded</div>
- <div><b>{{ total_unexplained }}</b>unexplained</div>
-</div>
+<ul class="kpi">
+ <li><b>{{ s.patients }}</b> patients</li>
+ {% for t in timings %}<li><b>{{ fmt(s.by_timing[t].patients) }}</b> {{ t }}</li>{% endfor %}
+ <li><b>{{ total_events }}</b> deviations recorded</li>
+ <li><b>{{ total_unexplained }}</b> unexplained</li>
+</ul>
 
 <h2>Adherence per check</h2>
 <figure><img id="chart-adherence" alt="Deviation rate per check with 95% Wilson intervals"
  src="{{ charts.adherence }}">
 <figcaption>Share of eligible patients with at least one deviation; bars are 95% Wilson score
 intervals.</figcaption></figure>
+<div class="scroll" role="region" aria-label="Adherence per check (table)" tabindex="0">
 <table>
-<tr><th class="l">check</th><th>seed</th><th class="l">what is checked</th><th>eligible</th>
-<th>deviations</th><th>rate</th><th>95% CI</th><th>justified</th><th>unexplained</th></tr>
+<tr><th class="l" scope="col">check</th><th scope="col">seed</th>
+<th class="l" scope="col">what is checked</th><th scope="col">eligible</th><th scope="col">deviations</th>
+<th scope="col">rate</th><th scope="col">95% CI</th><th scope="col">justified</th>
+<th scope="col">unexplained</th></tr>
 {% for r in s.checks %}<tr>
 <td class="l">{{ r.check }}</td><td>{{ r.seed or "-" }}</td>
 <td class="l">{{ r.title }}<br><span class="note">eligible: {{ eligibility[r.check] }}</span></td>
@@ -281,7 +263,7 @@ intervals.</figcaption></figure>
 <td>{{ ci(r.ci95) }}</td>
 <td>{{ r.justified }}</td><td>{{ r.unexplained }}</td>{% endif %}
 </tr>{% endfor %}
-</table>
+</table></div>
 <p class="note">Eligible, deviations, justified and unexplained count patients (a patient is
 unexplained when any of their deviations for the check is unexplained). Seed numbers are lines of
 the guideline summary the check enforces.</p>
@@ -292,12 +274,14 @@ the guideline summary the check enforces.</p>
 {% for t in timings %}<div>
 <h3>{{ t|capitalize }} ({{ fmt(s.by_timing[t].patients) }} patients)</h3>
 {% if s.by_timing[t].suppressed %}<p class="sup">Suppressed: fewer than {{ s.suppress_below }} patients.</p>
-{% else %}<table><tr><th class="l">check</th><th>eligible</th><th>deviations</th><th>rate (95% CI)</th></tr>
+{% else %}<div class="scroll" role="region" aria-label="{{ t|capitalize }} disease (table)" tabindex="0">
+<table><tr><th class="l" scope="col">check</th><th scope="col">eligible</th>
+<th scope="col">deviations</th><th scope="col">rate (95% CI)</th></tr>
 {% for r in s.by_timing[t].checks %}<tr><td class="l">{{ r.check }}</td>
 {% if r.suppressed %}<td colspan="3" class="sup">suppressed</td>
 {% else %}<td>{{ r.eligible }}</td><td>{{ r.deviations }}</td><td>{{ pct(r.rate) }} {{ ci(r.ci95) }}
 </td>{% endif %}
-</tr>{% endfor %}</table>{% endif %}
+</tr>{% endfor %}</table></div>{% endif %}
 </div>{% endfor %}
 </div>
 
@@ -306,13 +290,14 @@ the guideline summary the check enforces.</p>
  src="{{ charts.times }}">
 <figcaption>Boxes: quartiles and median; whiskers: 5th and 95th percentiles. First episode only
 (the detection date the record holds).</figcaption></figure>
-<table><tr><th class="l">interval</th>{% for t in timings %}<th>{{ t }}: n</th><th>median (IQR), days
-</th>{% endfor %}</tr>
+<div class="scroll" role="region" aria-label="Time from metastasis detection (table)" tabindex="0">
+<table><tr><th class="l" scope="col">interval</th>{% for t in timings %}<th scope="col">{{ t }}: n</th>
+<th scope="col">median (IQR), days</th>{% endfor %}</tr>
 {% for name in intervals %}<tr><td class="l">{{ interval_labels[name] }}</td>
 {% for t in timings %}{% set d = s.times[name][t] %}
 {% if d.suppressed %}<td colspan="2" class="sup">suppressed</td>{% elif not d.n %}<td>0</td><td>-</td>
 {% else %}<td>{{ d.n }}</td><td>{{ num(d.median) }} ({{ num(d.q1) }}&ndash;{{ num(d.q3) }})</td>{% endif %}
-{% endfor %}</tr>{% endfor %}</table>
+{% endfor %}</tr>{% endfor %}</table></div>
 
 <h2>Reassessment intervals on pre-operative therapy</h2>
 <figure><img id="chart-reassessment" alt="Distribution of reassessment intervals"
@@ -323,27 +308,38 @@ reassessments (seed:13: every 2 months).
 {{ num(ri.median) }} days (IQR {{ num(ri.q1) }}&ndash;{{ num(ri.q3) }}).{% endif %}</figcaption></figure>
 
 <h2>Lines of therapy held and resumed</h2>
-<table><tr><th class="l">group</th><th>lines given</th><th>lines held</th><th>share held</th>
-<th>median days held</th></tr>
+<div class="scroll" role="region" aria-label="Lines of therapy held and resumed (table)" tabindex="0">
+<table><tr><th class="l" scope="col">group</th><th scope="col">lines given</th><th scope="col">lines held</th>
+<th scope="col">share held</th><th scope="col">median days held</th></tr>
 {% for g in groups %}{% set h = s.holds[g] %}<tr><td class="l">{{ g }}</td><td>{{ h.lines }}</td>
 {% if h.suppressed %}<td colspan="3" class="sup">suppressed</td>
 {% else %}<td>{{ h.held_lines }}</td><td>{{ pct(h.share) }}</td>
-<td>{{ num(h.median_days_held) }}</td>{% endif %}</tr>{% endfor %}</table>
+<td>{{ num(h.median_days_held) }}</td>{% endif %}</tr>{% endfor %}</table></div>
 <p class="note">A line held (<code>systemic_paused</code>) and resumed stays one line; its days on
 hold do not count toward the 6-month total (contract &sect;7.4).</p>
+
+<h2>Overrides by reason</h2>
+<div class="scroll" role="region" aria-label="Overrides by reason (table)" tabindex="0">
+<table id="overrides-by-reason"><tr><th class="l" scope="col">reason</th><th scope="col">entries</th></tr>
+{% for o in s.overrides_by_reason %}<tr><td class="l">{{ o.words }}</td>
+{% if o.suppressed %}<td class="sup">suppressed</td>{% else %}<td>{{ o.entries }}</td>{% endif %}</tr>
+{% endfor %}</table></div>
+<p class="note">Entries recorded off the pathway on purpose (A-OVERRIDE), by the coded reason given
+with them; "another reason" is an override given in words only.</p>
 
 <h2>Disease-free interval after liver surgery</h2>
 <figure><img id="chart-dfi" alt="Kaplan-Meier disease-free interval by timing" src="{{ charts.dfi }}">
 <figcaption>Kaplan-Meier estimate from the first liver operation to recurrence; death, transfer,
 loss to follow-up and the audit date censor. Dotted lines: the seed's reference medians (seed:29).
 </figcaption></figure>
-<table><tr><th class="l">timing</th><th>operated</th><th>recurrences</th><th>median DFI (months)</th>
-<th>seed reference (months)</th></tr>
+<div class="scroll" role="region" aria-label="Disease-free interval (table)" tabindex="0">
+<table><tr><th class="l" scope="col">timing</th><th scope="col">operated</th><th scope="col">recurrences</th>
+<th scope="col">median DFI (months)</th><th scope="col">seed reference (months)</th></tr>
 {% for t in timings %}{% set d = s.dfi_after_liver_surgery[t] %}<tr><td class="l">{{ t }}</td>
 {% if d.suppressed %}<td colspan="3" class="sup">suppressed</td>
 {% else %}<td>{{ d.n }}</td><td>{{ d.recurrences if d.recurrences is not none else "-" }}</td>
 <td>{{ d.median_months if d.median_months is not none else "not reached" }}</td>{% endif %}
-<td>{{ d.seed_median_months }}</td></tr>{% endfor %}</table>
+<td>{{ d.seed_median_months }}</td></tr>{% endfor %}</table></div>
 
 <h2>Justified and unexplained deviations</h2>
 <figure><img id="chart-justified" alt="Justified versus unexplained deviations per check"
@@ -360,6 +356,38 @@ counted as a deviation.</li>
 <li>Cells with 1 to {{ s.suppress_below - 1 }} patients are suppressed, as registries do.</li>
 <li>The definitions of every check are in docs/audit.md of the tracker.</li>
 </ul>
+</div>
+"""
+
+#: the self-contained file: the report with its own CSS, nothing fetched from anywhere
+PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ title }}</title>
+<style>
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #222; margin: 2rem auto;
+       max-width: 1100px; padding: 0 1rem; }
+h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { font-size: 1.2rem; margin-top: 2.2rem;
+       border-bottom: 1px solid #ddd; padding-bottom: .2rem; }
+.meta { color: #555; } .note { color: #555; font-size: .9rem; }
+table { border-collapse: collapse; width: 100%; font-size: .85rem; margin: .6rem 0; }
+th, td { border-bottom: 1px solid #e4e4e4; padding: .3rem .45rem; text-align: right; vertical-align: top; }
+th { background: #f5f5f5; } td.l, th.l { text-align: left; }
+td:not(.l), td:first-child { white-space: nowrap; }
+.sup { color: #767676; font-style: italic; }
+.side { display: grid; grid-template-columns: 1fr 1fr; gap: 1.2rem; }
+.scroll { overflow-x: auto; }
+figure { margin: .8rem 0; } figure img { max-width: 100%; } figcaption { color: #555; font-size: .85rem; }
+.kpi { display: flex; flex-wrap: wrap; gap: 1.5rem; margin: 1rem 0; padding: 0; list-style: none; }
+.kpi li { background: #f5f5f5; padding: .6rem 1rem; }
+.kpi b { display: block; font-size: 1.4rem; }
+@media print { h2 { break-before: auto; } figure { break-inside: avoid; } }
+</style>
+</head>
+<body>
+{{ body }}
 </body>
 </html>
 """
@@ -381,12 +409,13 @@ def _fmt(v: object) -> str:
     return "suppressed" if v is None else str(v)
 
 
-def render_audit_html(cohort: CohortAudit, *, suppress_below: int = 5,
+def render_audit_body(cohort: CohortAudit, *, suppress_below: int = 5,
                       title: str = "Colorectal liver metastases: pathway adherence audit",
                       generated_on: date | None = None, period: str | None = None,
                       grace_days: int = 14) -> str:
-    """The whole report as one HTML string; ``generated_on`` is the site's day the caller judged
-    the cohort on (the application passes it; the report never reads a clock)."""
+    """The report's content (BODY), for a page that brings its own stylesheet (the web app);
+    ``generated_on`` is the site's day the caller judged the cohort on (the application passes
+    it; the report never reads a clock)."""
     from markupsafe import Markup
 
     summary = cohort.summary(suppress_below)
@@ -400,10 +429,8 @@ def render_audit_html(cohort: CohortAudit, *, suppress_below: int = 5,
         "dfi": chart_dfi(measures["dfi"], suppress_below),
         "justified": chart_justified(summary["checks"], suppress_below),
     }
-    env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
-    template = env.from_string(TEMPLATE)
     rows = [r for r in summary["checks"] if not r["suppressed"]]
-    return template.render(
+    return _ENV.from_string(BODY).render(
         title=title, s=summary, charts=charts, timings=TIMINGS, groups=GROUPS, intervals=INTERVALS,
         interval_labels=INTERVAL_LABELS, generated_on=generated_on.isoformat() if generated_on else None,
         period=period, eligibility={c: (CHECKS_BY_ID[c].eligibility if c in CHECKS_BY_ID else "")
@@ -411,6 +438,16 @@ def render_audit_html(cohort: CohortAudit, *, suppress_below: int = 5,
         total_events=sum(r["events"] or 0 for r in rows),
         total_unexplained=sum(r["events_unexplained"] or 0 for r in rows),
         pct=_pct, ci=lambda v: Markup(_ci(v)), num=_num, fmt=_fmt)
+
+
+def render_audit_html(cohort: CohortAudit, *, title: str = "Colorectal liver metastases: pathway "
+                      "adherence audit", **options: Any) -> str:
+    """The whole report as one self-contained HTML string (its CSS inside: a file opened from a
+    disk has no stylesheet to fetch)."""
+    from markupsafe import Markup
+
+    body = render_audit_body(cohort, title=title, **options)
+    return _ENV.from_string(PAGE).render(title=title, body=Markup(body))
 
 
 def write_audit_html(path: str | Path, cohort: CohortAudit, **options: Any) -> Path:

@@ -254,6 +254,8 @@ def _write_step(x: _Xes, step: Any, identified: bool) -> None:
                 x.attribute("string", "override", event.override)
             else:
                 x.attribute("boolean", "overridden", "true")
+            if event.override_code:  # the coded reason names no one: in every export
+                x.attribute("string", "override_code", event.override_code)
     intent = getattr(step, "therapy_intent", None)
     if intent:
         x.attribute("string", "therapy_intent", intent)

@@ -24,27 +24,33 @@ from tracker.web.schemas import (
     MAX_VERSION,
     ActionOut,
     AsOf,
+    AssignIn,
     AuditOut,
+    AwaitedOut,
     DeviationOut,
     DismissIn,
     EdgeOut,
     ErrorOut,
     EventIn,
     EventOut,
+    ExplanationOut,
     MeOut,
     NewUserOut,
     Offset,
+    OpenReminderOut,
     PathwayOut,
     PatientIn,
     PatientOut,
     PatientSummaryOut,
     PhaseOut,
+    QuoteOut,
     RecommendationOut,
     RecordedOut,
     RefPath,
     ReminderId,
     ReminderOut,
     SnoozeIn,
+    StatementOut,
     StepOut,
     UserIn,
     UserOut,
@@ -213,15 +219,46 @@ def dismiss(desk: DeskDep, reminder_id: ReminderId, body: DismissIn) -> ActionOu
                                                   text=body.text))
 
 
+@router.post("/reminders/{reminder_id}/assign", response_model=ActionOut, tags=["reminders"],
+             responses=NOT_FOUND)
+def assign(desk: DeskDep, reminder_id: ReminderId, body: AssignIn) -> ActionOut:
+    """Give a reminder to a person (a navigator or clinician, by user name), or release it."""
+    return ActionOut(reminder_id=reminder_id, action="assign", message=desk.assign(reminder_id, body.to))
+
+
 @router.get("/worklist", response_model=list[WorklistItemOut], tags=["reminders"])
 def worklist(desk: DeskDep, as_of: AsOf = None,
              kind: Annotated[str | None, Query(max_length=32)] = None,
              team: Annotated[str | None, Query(max_length=64)] = None,
              limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[WorklistItemOut]:
-    """Due and overdue reminders, most urgent (longest waiting) first."""
+    """Due and overdue reminders, most urgent (longest waiting) first, each with who is on it."""
     return [WorklistItemOut(reminder_id=i.reminder_id, ref=i.ref, care_team=i.care_team, phase=i.phase,
-                            kind=i.kind, due_on=i.due_on, status=i.status.value, days_late=i.days_late)
+                            kind=i.kind, due_on=i.due_on, status=i.status.value, days_late=i.days_late,
+                            timing=i.timing, section=i.section, assignee=i.assignee,
+                            acknowledged_by=i.acknowledged_by, acknowledged_at=i.acknowledged_at)
             for i in desk.worklist(as_of, kind=kind, team=team, limit=limit)]
+
+
+@router.get("/patients/{ref}/explanation", response_model=ExplanationOut, tags=["patients"],
+            responses=NOT_FOUND)
+def explanation(desk: DeskDep, ref: RefPath, as_of: AsOf = None) -> ExplanationOut:
+    """Why is this patient not moving? What the pathway waits for and since when, the open
+    reminders and what clears them, the guideline statements that apply (quoted) and their
+    conflicts."""
+    x = desk.explanation(ref, as_of)
+    return ExplanationOut(
+        headline=x.headline, phase=x.phase.value, phase_since=x.phase_since,
+        awaited=[AwaitedOut(what=a.what, since=a.since, why=a.why, entries=[e.value for e in a.entries])
+                 for a in x.awaited],
+        reminders=[OpenReminderOut(kind=r.kind.value, label=r.label, due_on=r.due_on, status=r.status.value,
+                                   timing=r.timing, cleared_by=[e.value for e in r.cleared_by],
+                                   dismissed=r.dismissed is not None) for r in x.reminders],
+        statements=[StatementOut(id=s.id, kind=s.kind, text=s.text,
+                                 guideline=s.citation.guideline if s.citation else None,
+                                 quotes=[QuoteOut(line=q.line, section=q.section, text=q.text)
+                                         for q in (s.citation.quotes if s.citation else ())],
+                                 conflicts_with=[other for other, _ in s.conflicts]) for s in x.statements],
+        conflicts=[f"{one} and {other}: {why}" for one, other, why in x.conflicts], missing=list(x.missing))
 
 
 # -- audit, exports, pathway --------------------------------------------------------------------

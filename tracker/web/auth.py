@@ -2,7 +2,8 @@
 
 A signed-in browser holds one cookie, ``journey_session``: a random token that means nothing by
 itself; the session it opens is a row (tracker.application.Users, web_session), found by the
-token's SHA-256, holding the account, the CSRF token and the one-off message of the next page.
+token's SHA-256, holding the account, the CSRF token and what the next page shows once: a message,
+and a refused form with what was typed (``kept``: post/redirect/get brings it back beside its form).
 Signing out, a password change, a deactivation, ``session_idle_minutes`` without a request and
 ``session_lifetime_hours`` after sign-in end it, whatever copies of the cookie exist.
 
@@ -62,9 +63,10 @@ def users_of(request: Request) -> Users:
 class Sessions:
     """Reads the session of a page request before its handler and keeps what changed after it.
 
-    Handlers see ``session_of(request)``, a dict: ``uid``, ``csrf`` and ``flash`` (a page pops the
-    flash and sets ``dirty``; a redirect sets a new one), and call :func:`sign_in` and
-    :func:`sign_out`."""
+    Handlers see ``session_of(request)``, a dict: ``uid``, ``csrf``, ``flash`` and ``kept`` (a page
+    pops them and sets ``dirty``; a redirect sets new ones), and call :func:`sign_in` and
+    :func:`sign_out`. Only a signed-in session keeps a refused form: the sign-in form's cookie
+    carries nothing typed."""
 
     def __init__(self, users: Users, secret: str) -> None:
         self.users = users
@@ -79,7 +81,8 @@ class Sessions:
             web, notice = self.users.open_session(token[:128], origin_of(request, "web"))
             if web is not None:
                 request.state.web_session = web
-                request.state.session = {"uid": web.account.id, "csrf": web.csrf, "flash": web.flash}
+                request.state.session = {"uid": web.account.id, "csrf": web.csrf, "flash": web.flash,
+                                         "kept": web.kept}
                 return
             request.state.session_change = "stale"
         request.state.session = self._anonymous(request)
@@ -111,7 +114,7 @@ class Sessions:
         web: WebSession | None = request.state.web_session
         if web is not None and change is None:
             if current.get("dirty"):
-                self.users.set_flash(web, current.get("flash"))
+                self.users.set_next_page(web, current.get("flash"), current.get("kept"))
             return
         if change is not None or current.get("new") or current.get("dirty"):
             flash = current.get("flash") if current.get("flash") in PUBLIC_NOTICES else None

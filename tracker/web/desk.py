@@ -18,8 +18,11 @@ from typing import Any
 
 from journey.errors import NotFound
 from journey.events import EventType
+from journey.explain import Explanation
 from journey.reminders import ReminderStatus
 from tracker.application import (
+    ASSIGNABLE_ROLES,
+    GRANTS,
     AccessDenied,
     Account,
     FhirImportReport,
@@ -29,8 +32,10 @@ from tracker.application import (
     PatientView,
     Permission,
     RecordResult,
+    Role,
     Tracker,
     Users,
+    Worklist,
     WorklistItem,
     projection_for,
 )
@@ -119,8 +124,8 @@ class Desk:
         self.account.require(Permission.RECORD_EVENTS)
         if raw_event.get("type") == EventType.MDT_REVIEW.value:
             self.account.require(Permission.RECORD_MDT)
-        if raw_event.get("override"):
-            self.account.require(Permission.OVERRIDE)
+        if raw_event.get("override") or raw_event.get("override_code"):
+            self.account.require(Permission.OVERRIDE)  # a coded reason alone records an override too
         ref = self.resolve(given)
         result = self.tracker.record_event(ref, raw_event, actor=f"web:{self.account.name}",
                                            expected_version=expected_version, source="web")
@@ -131,7 +136,8 @@ class Desk:
                         reason: str | None = None, text: str | None = None) -> str:
         self.account.require(Permission.MANAGE_REMINDERS)
         result = self.tracker.act_on_reminder(action, reminder_id, f"web:{self.account.name}",
-                                              until=until, reason=reason, text=text)
+                                              until=until, reason=reason, text=text,
+                                              person=self.account.name if action == "acknowledge" else None)
         self._log("write", result.patient_ref, f"{action} reminder {reminder_id}")
         return result.sentence()
 
@@ -155,19 +161,63 @@ class Desk:
         report.raise_if_nothing_recorded()
         return report
 
+    # -- the navigator's day (issue 15) ------------------------------------------------------
+    def worklist_sections(self, *, kind: str | None = None, team: str | None = None, who: str = "",
+                          limit: int = 100, only: str | None = None) -> Worklist:
+        """The worklist in its sections, as this person's role may see it. ``who``: "" everyone's,
+        "untaken" nobody's yet, "mine", or a person's user name (a role that sees nobody's name
+        filters by no one: a count by person would name them)."""
+        self.account.require(Permission.READ_PATIENTS)
+        if not self.projection.names_people:
+            who = ""
+        assignee = self.account.name if who == "mine" else (who if who not in ("", "untaken") else None)
+        worklist = self.tracker.worklist_sections(kind=kind, team=team, assignee=assignee,
+                                                  untaken=who == "untaken", limit=limit, only=only)
+        self.users.log_shown(self.account.name, "worklist",
+                             [i.ref for section in worklist.sections for i in section.items],
+                             f"kind={kind or '*'} team={team or '*'} who={who or '*'} n={worklist.total}",
+                             self.origin)
+        return self.projection.show(worklist)
+
+    def explanation(self, given: str, as_of: date | None = None) -> Explanation:
+        """Why is this patient not moving? Read from the patient's view as this role may see it."""
+        return self.patient(given, as_of).explanation()
+
+    def assign(self, reminder_id: int, to: str | None) -> str:
+        """Give a reminder to a person (a user name), or release it (None)."""
+        self.account.require(Permission.MANAGE_REMINDERS)
+        result = self.tracker.act_on_reminder("assign", reminder_id, f"web:{self.account.name}", person=to)
+        self._log("write", result.patient_ref, f"assign reminder {reminder_id} to {to or 'nobody'}")
+        return result.sentence()
+
+    def people(self) -> list[str]:
+        """Who may be given a reminder: the active accounts whose role acts on reminders (none for
+        a role that may not give one)."""
+        if not self.account.may(Permission.MANAGE_REMINDERS):
+            return []
+        return self.projection.people([a.name for a in self.users.list()
+                                       if a.active and a.role in ASSIGNABLE_ROLES])
+
+    def who_may(self, permission: Permission) -> tuple[list[Role], list[str]]:
+        """The roles that may do it, and the active people who hold them (to tell someone who
+        may not whom to ask; names as this role may see them)."""
+        roles = [role for role in Role if permission in GRANTS[role]]
+        names = [a.name for a in self.users.list() if a.active and a.role in roles]
+        return roles, self.projection.people(names)
+
+    def audit_report_body(self) -> str:
+        """The audit report's content, judged today, for a page with the app's stylesheet (cohort
+        figures, small cells suppressed, no patient named)."""
+        self.account.require(Permission.READ_AUDIT)
+        self._log("audit-report")
+        return self.tracker.audit_report_body(self.tracker.run_audit())
+
     # -- audit, exports, users ----------------------------------------------------------------
     def audit(self) -> dict[str, Any]:
         """The cohort audit document (contract §6, as ``journey audit --json``), judged today."""
         self.account.require(Permission.READ_AUDIT)
         self._log("audit")
         return dict(self.tracker.run_audit().cohort.summary())
-
-    def audit_report(self) -> str:
-        """The audit's self-contained HTML report, judged today (cohort figures, small cells
-        suppressed, no patient named)."""
-        self.account.require(Permission.READ_AUDIT)
-        self._log("audit-report")
-        return self.tracker.audit_report_html(self.tracker.run_audit())
 
     def export(self, kind: str) -> tuple[str, str]:
         """(body, media type) of a pseudonymous export (csv or xes)."""

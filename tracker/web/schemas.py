@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from journey.events import EVENT_SPECS, EventType
+from journey.events import EVENT_SPECS, OVERRIDE_REASONS, EventType
 from tracker.application import MAX_ID, Account
 
 # -- bounds: what the database and the date arithmetic can hold, said in the OpenAPI document --
@@ -139,6 +139,12 @@ class WorklistItemOut(BaseModel):
     due_on: date
     status: str
     days_late: int
+    timing: str = Field(default="", description="the due date in words: due today, 12 days overdue")
+    section: str = Field(default="", description="overdue, today, grace (past due, not yet overdue) or "
+                                                 "week (the look-ahead)")
+    assignee: str | None = Field(default=None, description="who is on it (a user name); null: nobody yet")
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
 
 
 class SnoozeIn(BaseModel):
@@ -152,10 +158,60 @@ class DismissIn(BaseModel):
     text: str | None = Field(default=None, max_length=500)
 
 
+class AssignIn(BaseModel):
+    to: str | None = Field(default=None, max_length=64,
+                           description="the user name of the person who will be on it; null releases it")
+
+
 class ActionOut(BaseModel):
     reminder_id: int
-    action: Literal["acknowledge", "snooze", "dismiss"]
+    action: Literal["acknowledge", "snooze", "dismiss", "assign"]
     message: str
+
+
+class AwaitedOut(BaseModel):
+    what: str
+    since: date
+    why: str
+    entries: list[str] = Field(description="the entry types that would record it")
+
+
+class OpenReminderOut(BaseModel):
+    kind: str
+    label: str
+    due_on: date
+    status: str
+    timing: str
+    cleared_by: list[str]
+    dismissed: bool
+
+
+class QuoteOut(BaseModel):
+    line: int
+    section: str | None
+    text: str
+
+
+class StatementOut(BaseModel):
+    id: str
+    kind: str
+    text: str
+    guideline: str | None = Field(description="the guideline's name; null for a rule no statement is behind")
+    quotes: list[QuoteOut]
+    conflicts_with: list[str]
+
+
+class ExplanationOut(BaseModel):
+    """Why is this patient not moving? The patient page's first panel, as data."""
+
+    headline: str
+    phase: str
+    phase_since: date | None
+    awaited: list[AwaitedOut]
+    reminders: list[OpenReminderOut]
+    statements: list[StatementOut]
+    conflicts: list[str] = Field(description="each pair of statements that advise against each other, why")
+    missing: list[str]
 
 
 class AuditCheckOut(BaseModel):
@@ -261,13 +317,17 @@ def _event_model() -> type[BaseModel]:
             fields[f.name] = (kind | None,
                               Field(default=None, description=f"{f.label} ({', '.join(used_by)})"))
     event_type: Any = Literal[tuple(t.value for t in EventType)]  # made at run time: Any to mypy
+    override_code: Any = Literal[tuple(OVERRIDE_REASONS)]
     return create_model(
         "EventIn",
         __config__=ConfigDict(extra="forbid"),
         type=(event_type, Field(description="the event type")),
         date=(date, Field(description="the clinical date: the day it happened")),
         override=(str | None, Field(default=None, max_length=500,
-                                    description="why an off-pathway step is right (clinicians)")),
+                                    description="why an off-pathway step is right, in words (clinicians)")),
+        override_code=(override_code | None, Field(
+            default=None, description="the coded reason of an override: "
+                                      + "; ".join(f"{c} ({w})" for c, w in OVERRIDE_REASONS.items()))),
         note=(str | None, Field(default=None, max_length=500)),
         **fields,
     )

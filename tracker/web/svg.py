@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from html import escape
 
 from journey.course import JourneyOutcome
+from journey.dates import MONTH_ABBREVIATIONS, add_months
 from journey.events import EventType
 from journey.pathway import PHASE_MEANING, Phase, diagram_edges
 from journey.reminders import ReminderStatus
@@ -22,13 +23,20 @@ PHASE_COLOUR = {
     Phase.RESECTION: "#a1d99b", Phase.ADJUVANT: "#c6dbef", Phase.SURVEILLANCE: "#e5f5e0",
     Phase.RECURRENCE: "#fcbba1", Phase.SALVAGE: "#bcbddc", Phase.CLOSED: "#969696",
 }
+#: the reminder marks; the legend under the timeline (.k in app.css) uses the same colours, with
+#: white text on them at 4.5:1 or more (tests/unit/test_contrast.py)
 STATUS_COLOUR = {
-    ReminderStatus.SCHEDULED: "#3182bd", ReminderStatus.DUE: "#e6550d",
-    ReminderStatus.OVERDUE: "#a50f15", ReminderStatus.RESOLVED: "#31a354",
-    ReminderStatus.CANCELLED: "#969696",
+    ReminderStatus.SCHEDULED: "#1f5f9e", ReminderStatus.DUE: "#a33a00",
+    ReminderStatus.OVERDUE: "#a50f15", ReminderStatus.RESOLVED: "#1e7b34",
+    ReminderStatus.CANCELLED: "#6b6b6b",
 }
-INTENT_COLOUR = {"pre-operative": "#2171b5", "post-operative": "#3a7dbd", "salvage": "#756bb1",
-                 "interval": "#41808a"}
+#: therapy bars, labelled in white
+INTENT_COLOUR = {"pre-operative": "#2171b5", "post-operative": "#2f6fad", "salvage": "#756bb1",
+                 "interval": "#3a7480"}
+#: the spacing of the month labels on the time axis: every 1, 2, 3, 6 or 12 months, whichever
+#: first leaves this many pixels between two labels ("Aug 2026" is about 45 px wide)
+TICK_STEPS = (1, 2, 3, 6, 12)
+MIN_LABEL_GAP = 64
 
 
 def _t(text: object) -> str:
@@ -60,6 +68,30 @@ def therapy_bars(outcome: JourneyOutcome) -> list[Bar]:
     return bars
 
 
+def month_label(day: date) -> str:
+    """'Aug 2026': a month, never to be read as a day ('Aug 26')."""
+    return f"{MONTH_ABBREVIATIONS[day.month - 1]} {day.year}"
+
+
+def month_starts(start: date, end: date) -> list[date]:
+    """The first day of every month from ``start`` to ``end``."""
+    tick = date(start.year, start.month, 1)
+    if tick < start:
+        tick = add_months(tick, 1)
+    out = []
+    while tick <= end:
+        out.append(tick)
+        tick = add_months(tick, 1)
+    return out
+
+
+def month_step(span_days: int, axis_px: float) -> int:
+    """Label every n-th month, n the first of TICK_STEPS that keeps labels MIN_LABEL_GAP apart
+    (counting every month as short as February: n months are never closer than that)."""
+    per_month = axis_px * 28 / max(span_days, 1)
+    return next((n for n in TICK_STEPS if n * per_month >= MIN_LABEL_GAP), TICK_STEPS[-1])
+
+
 def timeline_svg(outcome: JourneyOutcome, shown_ref: str, width: int = 960) -> str:
     """Phases, therapy bars, events and reminders of one patient on one time axis (``shown_ref``:
     the reference this reader may see)."""
@@ -81,18 +113,14 @@ def timeline_svg(outcome: JourneyOutcome, shown_ref: str, width: int = 960) -> s
     for name, y in lanes.items():
         out.append(f'<text x="4" y="{y + 4}" font-size="12" fill="#333">{name}</text>')
         out.append(f'<line x1="{left}" x2="{width - right}" y1="{y}" y2="{y}" stroke="#eee"/>')
-    # month ticks
-    tick = date(start.year, start.month, 1)
-    months = 0
-    while tick <= end:
-        if tick >= start:
-            tx = x(tick)
-            out.append(f'<line x1="{tx:.1f}" x2="{tx:.1f}" y1="12" y2="{height - 22}" stroke="#f0f0f0"/>')
-            if span < 800 or tick.month in (1, 4, 7, 10):
-                out.append(f'<text x="{tx:.1f}" y="{height - 8}" font-size="10" fill="#555" '
-                           f'text-anchor="middle">{tick.strftime("%b %y")}</text>')
-        months += 1
-        tick = date(tick.year + (tick.month // 12), tick.month % 12 + 1, 1)
+    # month ticks: a line each month, a label ("Aug 2026") every few months, never crowded
+    label_every = month_step(span, width - left - right)
+    for tick in month_starts(start, end):
+        tx = x(tick)
+        out.append(f'<line x1="{tx:.1f}" x2="{tx:.1f}" y1="12" y2="{height - 22}" stroke="#f0f0f0"/>')
+        if (tick.month - 1) % label_every == 0:
+            out.append(f'<text x="{tx:.1f}" y="{height - 8}" font-size="10" fill="#555" '
+                       f'text-anchor="middle" class="tick">{month_label(tick)}</text>')
     # phases as bands
     segments: list[tuple[date, Phase]] = [(start, Phase.ASSESSMENT)]
     for step in outcome.steps:

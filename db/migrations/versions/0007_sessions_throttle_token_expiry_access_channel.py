@@ -1,5 +1,6 @@
-"""server-side web sessions; sign-in failures (the throttle); API tokens that expire and say when
-they were last used; the access log's channel and client address (issue 16)
+"""server-side web sessions (holding the next page's message and refused form); sign-in failures
+(the throttle); API tokens that expire and say when they were last used; the access log's channel
+and client address (issue 16)
 
 Revision ID: 0007
 Revises: 0006
@@ -49,6 +50,7 @@ def upgrade() -> None:
     sa.Column('ended_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('ended_why', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('flash', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+    sa.Column('kept', sa.JSON(), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['app_user.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('token_hash')
