@@ -167,6 +167,8 @@ class _Fold:
         #: the last accepted entry: its date, and the highest seq accepted
         self.last_entry_on: date | None = None
         self.max_seq = 0
+        #: the day of the last step before a recalled memory (:meth:`recall`)
+        self.recalled_step_on: date | None = None
         self.handlers: dict[EventType, Callable[[ClinicalEvent, Phase], Intent | None]] = {
             EventType.MDT_REVIEW: self.mdt_review,
             EventType.SYSTEMIC_STARTED: self.systemic_started,
@@ -190,8 +192,6 @@ class _Fold:
         return self.steps[-1].date if self.steps else self.recalled_step_on
 
     # -- what the fold remembers between entries (issue 17) ----------------------------------------
-    recalled_step_on: date | None = None
-
     def memory(self) -> dict[str, Any]:
         """The fold's memory after the last accepted entry, before the clock moved on: JSON-ready,
         enough for :func:`follow_entry` to apply an entry dated on or after it. Steps the clock

@@ -81,6 +81,23 @@ def test_the_cohort_covers_every_branch_and_the_situations_the_audit_looks_for()
                      "liver_first", "simultaneous", "salvage", "surveillance"}
 
 
+def test_the_cohort_has_real_courses_with_their_reminders():
+    """Contract 1.1: holds (some still running), two-stage operations with embolisation (some
+    awaiting the second stage), R2 margins, patients who left and came back."""
+    cohort = list(generate_cohort(1500, seed=9, as_of=AS_OF))
+    events = Counter(e["type"] for s in cohort for e in s.events)
+    assert events["systemic_paused"] and events["systemic_resumed"] and events["returned"]
+    assert any(e.get("procedure") == "portal_vein_embolisation" for s in cohort for e in s.events)
+    assert any(e.get("margin") == "R2" for s in cohort for e in s.events)
+    statuses = Counter((r.kind.value, status.value) for s in cohort
+                       for r, status in outcome_of(s).reminders_with_status())
+    for kind in ("hold_review", "second_stage_due", "mdt_after_r2"):
+        assert statuses[(kind, "resolved")] > 0, kind
+    assert statuses[("hold_review", "overdue")] + statuses[("hold_review", "due")] > 0
+    assert statuses[("second_stage_due", "overdue")] + statuses[("second_stage_due", "due")] \
+        + statuses[("second_stage_due", "scheduled")] > 0
+
+
 def test_dates_are_relative_to_as_of_so_there_are_due_and_overdue_reminders():
     statuses: Counter[str] = Counter()
     for synthetic in generate_cohort(400, seed=4, as_of=AS_OF):

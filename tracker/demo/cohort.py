@@ -39,7 +39,15 @@ BRANCH_WEIGHTS: dict[str, float] = {
     "progression_salvage": 0.10,
     "recurrence": 0.05,
 }
-BRANCHES = tuple(BRANCH_WEIGHTS)
+#: real courses (contract 1.1): a share of the cohort, drawn apart from the branches above so
+#: that every other patient of a seed stays the journey it was (docs/decisions.md, Real courses)
+REAL_COURSE_WEIGHTS: dict[str, float] = {
+    "held_therapy": 0.05,
+    "two_stage": 0.03,
+    "returned": 0.02,
+    "r2_resection": 0.01,
+}
+BRANCHES = tuple(BRANCH_WEIGHTS) + tuple(REAL_COURSE_WEIGHTS)
 
 MIN_EVENTS, MAX_EVENTS = 10, 25
 #: the share of journeys still under way on ``as_of`` (on therapy, awaiting a decision)
@@ -433,7 +441,114 @@ def _recurrence_branch(s: _Story, p: _Profile, target: int) -> None:
     _follow_up(s, target, recur=True)
 
 
+def _pause(s: _Story, after: int, length: int) -> int:
+    """A hold of ``length`` days, ``after`` days on; its days (they count for nothing)."""
+    s.add(after, "systemic_paused", reason=s.rng.choice(("toxicity", "toxicity", "intercurrent_illness",
+                                                         "patient_choice")))
+    s.add(length, "systemic_resumed")
+    return length
+
+
+def _held(s: _Story, p: _Profile, target: int) -> None:
+    """Perioperative FOLFOX held and resumed (contract §7.4), before or after the operation; now
+    and then still on hold on as_of (the hold review awaited, the 6-month check moving on)."""
+    rng = s.rng
+    p.count, p.size = rng.randint(2, 4), rng.randint(15, 60)
+    s.add(rng.randint(7, 21), "mdt_review", resectable=True, plan="perioperative")
+    s.add(rng.randint(7, 21), "systemic_started", regimen="FOLFOX")
+    start, held = s.t, 0
+    if rng.random() < 0.5:  # held before the operation; the reassessment clock runs on
+        held = _pause(s, rng.randint(14, 30), rng.randint(10, 40))
+    s.add(max(start + rng.randint(52, 64) - s.t, 3), "reassessment", response="PR", resectable=True)
+    s.add(rng.randint(20, 40), "systemic_stopped", reason="surgery")
+    preop = s.t - start - held
+    margin = _liver_surgery(s, rng.randint(14, 35))
+    s.add(rng.randint(28, 56), "systemic_started", regimen="FOLFOX")
+    post_start = s.t
+    post_held = _pause(s, rng.randint(20, 50), rng.randint(7, 35)) if rng.random() < 0.7 else 0
+    if rng.random() < 0.3:  # on hold on as_of
+        s.add(rng.randint(10, 30), "systemic_paused", reason="toxicity")
+        s.open_tail = True
+        return
+    remaining = max(183 - preop, 30) + post_held
+    s.add(max(post_start + remaining - s.t, 7), "systemic_stopped", reason="completed")
+    if margin == "R1":
+        s.tags.add("r1")
+    _follow_up(s, target)
+
+
+def _two_stage(s: _Story, p: _Profile, target: int) -> None:
+    """Bilobar disease converted, then a two-stage liver operation with portal vein embolisation
+    and sometimes interval therapy (contract §7.6); now and then awaiting the second stage on
+    as_of, or progressing between the stages."""
+    rng = s.rng
+    p.count, p.size, p.ras = rng.randint(6, 12), rng.randint(30, 80), "mutant"
+    s.add(rng.randint(7, 21), "mdt_review", resectable=False, plan="conversion")
+    _preop_course(s, "FOLFOXIRI", "bevacizumab", rng.randint(2, 4), resectable_at_end=True,
+                  allow_cr=False)
+    s.add(rng.randint(7, 21), "systemic_stopped", reason="surgery")
+    preop = s.t - s.preop_start
+    first_stage = s.t + rng.randint(14, 30)
+    s.add(first_stage - s.t, "surgery", procedure="liver_resection", stage=1, margin="R0")
+    s.add(rng.randint(5, 14), "surgery", procedure="portal_vein_embolisation")
+    s.tags.add("two_stage")
+    roll = rng.random()
+    if roll < 0.25:  # awaiting the second stage
+        s.add(rng.randint(7, 14), "systemic_started", regimen="FOLFIRI")
+        s.open_tail = True
+        return
+    if roll < 0.4:  # progression between the stages: no second stage
+        s.add(rng.randint(30, 50), "reassessment", response="PD", resectable=False)
+        s.add(rng.randint(7, 21), "mdt_review", resectable=False, plan="salvage")
+        _salvage_lines(s, target)
+        return
+    if rng.random() < 0.5:  # interval therapy, stopped for the second stage
+        s.add(rng.randint(7, 14), "systemic_started", regimen="FOLFIRI")
+        s.add(rng.randint(21, 35), "systemic_stopped", reason="surgery")
+    margin = "R1" if rng.random() < 0.15 else "R0"
+    s.add(max(first_stage + rng.randint(42, 70) - s.t, 5), "surgery", procedure="liver_resection", stage=2,
+          margin=margin)
+    _adjuvant(s, preop, margin)
+    _follow_up(s, target)
+
+
+def _returned(s: _Story, p: _Profile, target: int) -> None:
+    """Transferred during pre-operative therapy and back months later (contract §7.9): the new
+    episode starts again, the days before the transfer count for nothing."""
+    rng = s.rng
+    p.count, p.size = rng.randint(2, 4), rng.randint(15, 60)
+    s.add(rng.randint(7, 21), "mdt_review", resectable=True, plan="perioperative")
+    s.add(rng.randint(7, 21), "systemic_started", regimen="FOLFOX")
+    s.add(rng.randint(20, 50), "transfer")
+    s.add(rng.randint(90, 300), "returned")
+    s.tags.add("returned")
+    s.add(rng.randint(7, 21), "mdt_review", resectable=True, plan="perioperative")
+    _preop_course(s, "FOLFOX", None, rng.choice((1, 1, 2)))
+    s.add(rng.randint(14, 30), "systemic_stopped", reason="surgery")
+    preop = s.t - s.preop_start
+    margin = _liver_surgery(s, rng.randint(14, 35))
+    _adjuvant(s, preop, margin)
+    _follow_up(s, target, may_recur=False)
+
+
+def _r2(s: _Story, p: _Profile, target: int) -> None:
+    """A liver operation that left disease (R2, contract §7.7): the MDT decides, then salvage."""
+    rng = s.rng
+    p.count, p.size = rng.randint(3, 8), rng.randint(25, 70)
+    s.add(rng.randint(7, 21), "mdt_review", resectable=True, plan="perioperative")
+    _preop_course(s, "FOLFOX", None, rng.choice((1, 2)))
+    s.add(rng.randint(14, 30), "systemic_stopped", reason="surgery")
+    s.add(rng.randint(14, 35), "surgery", procedure="liver_resection", margin="R2")
+    s.tags.add("r2")
+    s.add(rng.randint(7, 40), "mdt_review", resectable=False, plan="salvage")
+    _salvage_lines(s, target)
+
+
 _BRANCH_FUNCS: dict[str, Callable[[_Story, _Profile, int], None]] = {
+    "held_therapy": _held,
+    "two_stage": _two_stage,
+    "returned": _returned,
+    "r2_resection": _r2,
     "perioperative": _perioperative,
     "upfront_surgery": _upfront,
     "conversion_left": lambda s, p, t: _conversion(s, p, t, "left"),
@@ -512,8 +627,13 @@ def _place(rng: random.Random, index: int, branch: str, p: _Profile, s: _Story,
 
 def generate_one(seed: int, index: int, as_of: date) -> Synthetic:
     """Patient ``index`` of the cohort of ``seed``: the same whatever else is generated."""
-    rng = random.Random(f"crlm:{seed}:{index}")
-    branch = rng.choices(BRANCHES, weights=[BRANCH_WEIGHTS[b] for b in BRANCHES])[0]
+    real = random.Random(f"crlm:{seed}:{index}:real-course")
+    if real.random() < sum(REAL_COURSE_WEIGHTS.values()):
+        rng = real
+        branch = rng.choices(list(REAL_COURSE_WEIGHTS), weights=list(REAL_COURSE_WEIGHTS.values()))[0]
+    else:  # drawn as before contract 1.1: the same patient for the same seed
+        rng = random.Random(f"crlm:{seed}:{index}")
+        branch = rng.choices(tuple(BRANCH_WEIGHTS), weights=list(BRANCH_WEIGHTS.values()))[0]
     target = rng.randint(MIN_EVENTS, MAX_EVENTS - 3)
     for _ in range(20):
         story = _Story(rng)
