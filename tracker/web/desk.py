@@ -5,8 +5,9 @@ services, passes every answer about patients through the role's projection
 (tracker.application.privacy: pseudonyms and no free text for auditors, no patients at all for
 admins) before a face sees it, turns an auditor's pseudonym back into the reference, and writes
 the access log (with the channel and the client address) for every read of a patient record,
-every patient a list showed, every write and export and every view of the audit. It holds no
-clinical rules.
+every patient a list or a worklist showed, every write and export and every view of the audit.
+Colleagues' names it hands out (who may be given a reminder, who may record an override) pass
+through the same projection. It holds no clinical rules.
 """
 
 from __future__ import annotations

@@ -168,7 +168,7 @@ def _reminder_forms(desk: Desk) -> dict[str, Any]:
             "may_manage": desk.account.may(Permission.MANAGE_REMINDERS),
             "people": desk.people(),
             "zone": desk.tracker.settings.site_timezone, "today": today,
-            "pseudonymous": desk.projection.pseudonymous,
+            "pseudonymous": desk.projection.pseudonymous, "names_people": desk.projection.names_people,
             "clearing": lambda kind, ref, rid, back: clearing_actions(desk.account, kind, ref, rid, back),
             "who_is_on_it": who_is_on_it}
 
