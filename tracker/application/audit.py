@@ -66,7 +66,7 @@ def audited_journeys(ctx: Context, as_of: date, detected_from: date | None = Non
     basis = audit_basis(ctx.pathway)
     read, last_id = 0, 0
     while True:
-        with ctx.unit_of_work() as uow:
+        with ctx.reading() as uow:
             batch = uow.verdicts.lines(last_id, BATCH, as_of, basis, details=details, replay=replay)
             if not batch:
                 return

@@ -92,7 +92,7 @@ class WorklistItem:
 # -- reading ----------------------------------------------------------------------------------------
 
 def patient_view(ctx: Context, ref: str, as_of: date | None = None) -> PatientView:
-    with ctx.unit_of_work() as uow:
+    with ctx.reading() as uow:
         stored = uow.patients.load_journey(ref)
         outcome = follow_journey(stored.profile, stored.events, as_of or ctx.clock.today(), ctx.pathway)
         reminders = uow.reminders.of_patient(stored.row.id)
@@ -108,7 +108,7 @@ def worklist(ctx: Context, as_of: date | None = None, limit: int | None = 50, ki
              team: str | None = None) -> list[WorklistItem]:
     """Every due and overdue reminder across patients, most urgent (longest waiting) first."""
     day = as_of or ctx.clock.today()
-    with ctx.unit_of_work() as uow:
+    with ctx.reading() as uow:
         due = uow.reminders.due(day, limit=limit, kind=kind, team=team)
     return [WorklistItem(d.reminder.id, d.ref, d.care_team, d.phase, d.reminder.kind, d.reminder.due_on,
                          status_on(reminder_of(d.reminder), day, ctx.pathway),
@@ -118,17 +118,17 @@ def worklist(ctx: Context, as_of: date | None = None, limit: int | None = 50, ki
 
 def patients(ctx: Context, phase: str | None = None, team: str | None = None, limit: int = 100,
              offset: int = 0) -> list[PatientRecord]:
-    with ctx.unit_of_work() as uow:
+    with ctx.reading() as uow:
         return uow.patients.listing(phase, team, limit, offset)
 
 
 def care_teams(ctx: Context) -> list[str]:
-    with ctx.unit_of_work() as uow:
+    with ctx.reading() as uow:
         return uow.patients.care_teams()
 
 
 def patient_count(ctx: Context) -> int:
-    with ctx.unit_of_work() as uow:
+    with ctx.reading() as uow:
         return uow.patients.count()
 
 
@@ -136,7 +136,7 @@ def ref_of_pseudonym(ctx: Context, given: str) -> str | None:
     """The reference whose keyed pseudonym is ``given`` (auditors see only pseudonyms): found by
     hashing every reference, fine for cohorts of thousands."""
     key = ctx.settings.pseudonym_key
-    with ctx.unit_of_work() as uow:
+    with ctx.reading() as uow:
         return next((ref for ref in uow.patients.refs() if pseudonym(ref, key) == given), None)
 
 
