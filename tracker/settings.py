@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     #: where ``journey serve`` listens (the web pages and the API)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    #: worker processes of ``journey serve`` (one per core; docs/operations.md)
+    web_workers: int = Field(default=1, ge=1, le=64)
     #: signs the sign-in form's CSRF cookie; the same on every web process (docs/security.md)
     session_secret: SecretStr = SecretStr("")
     #: a web session ends after this many minutes without a request ...
