@@ -19,9 +19,24 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Connection, and_, bindparam, false, insert, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Connection,
+    Date,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    false,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from db.records import MAX_ID, ReminderAction, ReminderActionRecord, ReminderRecord, record_of
 from db.tables import PATIENT, REMINDER, REMINDER_ACTION, inserted_id
@@ -87,7 +102,7 @@ def _derived(reminder: Reminder, status: ReminderStatus) -> dict[str, Any]:
             "status": status.value, "closed": reminder.closed_on is not None}
 
 
-def awaited_on(as_of: date) -> ColumnElement[bool]:
+def awaited_on(as_of: date | BindParameter[date]) -> ColumnElement[bool]:
     """A stored reminder someone awaits on ``as_of``: open, due by then, not snoozed past the day,
     not dismissed by it. A due date that moves while a line is held is always ahead of the day
     (journey.reminders), so such a reminder is never awaited."""
@@ -114,6 +129,32 @@ _DERIVED = ("anchor_on", "due_on", "resolved_on", "cancelled_on", "closed_by", "
 _UPDATED = (*_DERIVED, "updated_at")
 _SAVE_UPDATE = (update(REMINDER).where(REMINDER.c.id == bindparam("rid"))
                 .values({k: bindparam(k) for k in _UPDATED}))
+#: what one entry changed of a reminder, found by its key (built once: recording an entry runs it)
+_SAVE_BY_KEY = (update(REMINDER)
+                .where(and_(REMINDER.c.patient_id == bindparam("k_patient_id"),
+                            REMINDER.c.kind == bindparam("k_kind"),
+                            REMINDER.c.opened_by == bindparam("k_opened_by")))
+                .values({k: bindparam(k) for k in (*_DERIVED, "updated_at")}))
+_INSERT = insert(REMINDER)
+
+
+@cache
+def _due_query(by_kind: bool, by_team: bool, limited: bool) -> Select[Any]:
+    """The worklist's statement, built once for each set of filters (the worklist is asked on
+    every page and API call; building it cost more than SQLite's part of running it)."""
+    as_of = bindparam("as_of", type_=Date)
+    query = (select(*_REMINDER_COLUMNS, PATIENT.c.ref.label("patient_ref"),
+                    PATIENT.c.care_team.label("patient_team"), PATIENT.c.phase.label("patient_phase"))
+             .join(PATIENT, PATIENT.c.id == REMINDER.c.patient_id)
+             .where(awaited_on(as_of))
+             .order_by(REMINDER.c.due_on, REMINDER.c.id))
+    if by_kind:
+        query = query.where(REMINDER.c.kind == bindparam("kind"))
+    if by_team:
+        query = query.where(PATIENT.c.care_team == bindparam("team"))
+    if limited:
+        query = query.limit(bindparam("limit", type_=Integer))
+    return query
 
 
 class Reminders:
@@ -177,30 +218,19 @@ class Reminders:
         updated by its key, or inserted when it is new. A handful of rows, never the patient's all."""
         for reminder, status in changed:
             kind, opened_by = implied_key(reminder)
-            updated = self.connection.execute(
-                update(REMINDER).where(and_(REMINDER.c.patient_id == patient_id, REMINDER.c.kind == kind,
-                                            REMINDER.c.opened_by == opened_by))
-                .values(**_derived(reminder, status), updated_at=now))
+            updated = self.connection.execute(_SAVE_BY_KEY, {
+                "k_patient_id": patient_id, "k_kind": kind, "k_opened_by": opened_by,
+                **_derived(reminder, status), "updated_at": now})
             if updated.rowcount == 0:
-                self.connection.execute(insert(REMINDER).values(**reminder_row(patient_id, reminder,
-                                                                               status, now)))
+                self.connection.execute(_INSERT, reminder_row(patient_id, reminder, status, now))
 
     def due(self, as_of: date, limit: int | None = None, kind: str | None = None,
             team: str | None = None) -> list[DueReminder]:
         """Reminders awaited on ``as_of``, earliest due first (most urgent)."""
-        query = (select(*_REMINDER_COLUMNS, PATIENT.c.ref.label("patient_ref"),
-                        PATIENT.c.care_team.label("patient_team"), PATIENT.c.phase.label("patient_phase"))
-                 .join(PATIENT, PATIENT.c.id == REMINDER.c.patient_id)
-                 .where(awaited_on(as_of))
-                 .order_by(REMINDER.c.due_on, REMINDER.c.id))
-        if kind:
-            query = query.where(REMINDER.c.kind == kind)
-        if team:
-            query = query.where(PATIENT.c.care_team == team)
-        if limit:
-            query = query.limit(limit)
+        query = _due_query(kind is not None and kind != "", team is not None and team != "", bool(limit))
+        params: dict[str, Any] = {"as_of": as_of, "kind": kind, "team": team, "limit": limit}
         out = []
-        for row in self.connection.execute(query):
+        for row in self.connection.execute(query, params):
             values = dict(row._mapping)
             ref, team_of, phase = (values.pop("patient_ref"), values.pop("patient_team"),
                                    values.pop("patient_phase"))

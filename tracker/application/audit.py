@@ -22,7 +22,7 @@ from io import TextIOBase
 from pathlib import Path
 from typing import TextIO
 
-from db.patients import StoredJourney
+from db.patients import JourneyToJudge
 from db.verdicts import VerdictLine, audit_basis, verdict_row
 from journey.adherence import PatientAdherence, ReminderDismissal, judge
 from journey.cohort import CohortAudit, JourneySummary, summarize
@@ -71,7 +71,7 @@ def audited_journeys(ctx: Context, as_of: date, detected_from: date | None = Non
             if not batch:
                 return
             stale = [line.patient_id for line in batch if line.kept is None]
-            journeys = uow.patients.journeys_of(stale) if stale else []
+            journeys = uow.patients.to_judge(stale) if stale else []
             dismissals = uow.reminder_actions.dismissals_of(stale, as_of) if stale else {}
         # judged outside the transaction: on SQLite it holds the writer lock, and replaying a
         # thousand journeys takes about a second that nobody's entry should wait for
@@ -89,7 +89,7 @@ def audited_journeys(ctx: Context, as_of: date, detected_from: date | None = Non
         last_id = batch[-1].patient_id
 
 
-def _audited(line: VerdictLine, judged: dict[int, tuple[StoredJourney, AuditedJourney]],
+def _audited(line: VerdictLine, judged: dict[int, tuple[JourneyToJudge, AuditedJourney]],
              ) -> tuple[AuditedJourney, date]:
     """The patient's journey as judged now, or as its kept verdict says; and the day its liver
     metastases were found."""
@@ -102,9 +102,9 @@ def _audited(line: VerdictLine, judged: dict[int, tuple[StoredJourney, AuditedJo
             kept.detected_on)
 
 
-def _judge(ctx: Context, journeys: Sequence[StoredJourney],
+def _judge(ctx: Context, journeys: Sequence[JourneyToJudge],
            dismissals: dict[int, list[ReminderDismissal]],
-           as_of: date) -> dict[int, tuple[StoredJourney, AuditedJourney]]:
+           as_of: date) -> dict[int, tuple[JourneyToJudge, AuditedJourney]]:
     judged = {}
     for stored in journeys:
         outcome = follow_journey(stored.profile, stored.events, as_of, ctx.pathway)
@@ -115,7 +115,7 @@ def _judge(ctx: Context, journeys: Sequence[StoredJourney],
     return judged
 
 
-def _keep(ctx: Context, judged: dict[int, tuple[StoredJourney, AuditedJourney]], as_of: date,
+def _keep(ctx: Context, judged: dict[int, tuple[JourneyToJudge, AuditedJourney]], as_of: date,
           basis: str) -> None:
     """Store the new verdicts (replacing older ones) in one short write transaction."""
     now = ctx.clock.now()
