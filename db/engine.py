@@ -21,7 +21,7 @@ from sqlmodel import SQLModel, create_engine
 
 import db.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 
-__all__ = ["READ_ONLY", "Engine", "create_schema", "is_sqlite", "make_engine", "writer_turn"]
+__all__ = ["READ_ONLY", "Engine", "create_schema", "is_shared", "is_sqlite", "make_engine", "writer_turn"]
 
 #: SQLite durability: FULL syncs the WAL on every commit, so an acknowledged event survives a
 #: power cut, not only a process crash. Clinical records are worth the fsync (docs/performance.md).
@@ -96,6 +96,12 @@ def writer_turn(engine: Engine) -> Iterator[None]:
         return
     with queue.turn():
         yield
+
+
+def is_shared(engine: Engine) -> bool:
+    """Whether other processes can open the engine's database (a file or a server, not memory)."""
+    url = engine.url
+    return not (url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"))
 
 
 def is_sqlite(url: str) -> bool:

@@ -289,6 +289,18 @@ class Patients:
         if updated.rowcount == 0:
             self.connection.execute(_NEW_MEMORY, values)
 
+    def id_slices(self, parts: int) -> list[tuple[int, int]]:
+        """The patients split into ``parts`` runs of ids of about the same size: (after, until)
+        each, ``after < id <= until`` (fewer runs when there are fewer patients)."""
+        count = self.count()
+        if count == 0:
+            return []
+        parts = max(1, min(parts, count))
+        ends = [int(self.connection.execute(select(PATIENT.c.id).order_by(PATIENT.c.id)
+                                            .offset(count * k // parts - 1).limit(1)).scalar_one())
+                for k in range(1, parts + 1)]
+        return list(zip([0, *ends[:-1]], ends, strict=True))
+
     def derived_otherwise(self, limit: int) -> list[PatientRecord]:
         """Patients whose phase and reminders were derived under other rules than the current
         ones (journey.course.PATHWAY_VERSION), by id."""
