@@ -1002,7 +1002,7 @@ async def _load(base: str, token: str, requests: int, seconds: float, make: Call
 
     headers = {"Authorization": f"Bearer {token}"}
     latencies: list[float] = []
-    statuses: dict[int, int] = {}
+    statuses: dict[int | str, int] = {}
     counter = iter(range(requests))
     deadline = time.perf_counter() + seconds
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
@@ -1014,16 +1014,20 @@ async def _load(base: str, token: str, requests: int, seconds: float, make: Call
                     return
                 method, path, body = make(i)
                 t0 = time.perf_counter()
-                response = await client.request(method, path, json=body)
+                try:
+                    response = await client.request(method, path, json=body)
+                    status: int | str = response.status_code
+                except httpx.TransportError as e:  # counted, not fatal: the figure says how many
+                    status = type(e).__name__
                 latencies.append(time.perf_counter() - t0)
-                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+                statuses[status] = statuses.get(status, 0) + 1
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(clients)))
         elapsed = time.perf_counter() - started
     return {"requests": len(latencies), "clients": clients, "seconds": round(elapsed, 2),
             "requests_per_s": round(len(latencies) / elapsed, 1), **percentiles(latencies),
-            "statuses": {str(k): v for k, v in sorted(statuses.items())}}
+            "statuses": {str(k): v for k, v in sorted(statuses.items(), key=str)}}
 
 
 def open_refs(url: str, limit: int) -> list[str]:
@@ -1238,8 +1242,11 @@ def main() -> None:
                                "machine": machine()}
     timings: dict[str, float] = {}
 
+    load: dict[str, list[float]] = {}
+
     def step(name: str, func: Callable[[], Any]) -> None:
         print(f"== {name} ...", flush=True)
+        load[name] = [round(x, 2) for x in os.getloadavg()]  # others share these cores
         t0 = time.perf_counter()
         try:
             results[name] = func()
@@ -1278,6 +1285,7 @@ def main() -> None:
         if args.postgres_url:
             step("api_postgres", lambda: bench_postgres(args.postgres_url, quick))
     results["step_seconds"] = timings
+    results["load_average_at_each_step"] = load  # 1, 5 and 15 minutes, when the step began
     results["finished"] = datetime.now(UTC).isoformat()
     args.json.write_text(json.dumps(results, indent=2, default=str))
     print()
