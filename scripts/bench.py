@@ -997,7 +997,7 @@ def api_latency(base: str, token: str, samples: int, refs: list[str]) -> dict[st
 
 
 async def _load(base: str, token: str, requests: int, seconds: float, make: Callable[[int], Any],
-                clients: int = 32) -> dict[str, Any]:
+                clients: int = 32, stagger: float = 0.0) -> dict[str, Any]:
     import httpx
 
     headers = {"Authorization": f"Bearer {token}"}
@@ -1008,7 +1008,9 @@ async def _load(base: str, token: str, requests: int, seconds: float, make: Call
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60, limits=limits) as client:
 
-        async def worker() -> None:
+        async def worker(k: int) -> None:
+            if stagger:  # clients that arrive one after another, as people do, not all at once
+                await asyncio.sleep(k * stagger)
             for i in counter:
                 if time.perf_counter() > deadline:
                     return
@@ -1023,11 +1025,42 @@ async def _load(base: str, token: str, requests: int, seconds: float, make: Call
                 statuses[status] = statuses.get(status, 0) + 1
 
         started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(clients)))
+        await asyncio.gather(*(worker(k) for k in range(clients)))
         elapsed = time.perf_counter() - started
     return {"requests": len(latencies), "clients": clients, "seconds": round(elapsed, 2),
             "requests_per_s": round(len(latencies) / elapsed, 1), **percentiles(latencies),
             "statuses": {str(k): v for k, v in sorted(statuses.items(), key=str)}}
+
+
+class ConnectionSplit:
+    """How the load's connections are spread over the server's worker processes, seen by ``ss``
+    two seconds into the load: sorted counts of established connections per process."""
+
+    def __init__(self, base: str, after: float = 2.0) -> None:
+        import threading
+
+        self.port = base.rsplit(":", 1)[1]
+        self.split: list[int] = []
+        self.thread = threading.Thread(target=self._look, args=(after,), daemon=True)
+        self.thread.start()
+
+    def _look(self, after: float) -> None:
+        import re
+
+        time.sleep(after)
+        try:
+            out = subprocess.run(["ss", "-tnpH", "state", "established", f"( sport = :{self.port} )"],
+                                 capture_output=True, text=True, timeout=10).stdout
+        except (OSError, subprocess.SubprocessError):
+            return
+        counts: dict[str, int] = {}
+        for pid in re.findall(r"pid=(\d+)", out):
+            counts[pid] = counts.get(pid, 0) + 1
+        self.split = sorted(counts.values(), reverse=True)
+
+    def result(self) -> list[int]:
+        self.thread.join(15)
+        return self.split
 
 
 def open_refs(url: str, limit: int) -> list[str]:
@@ -1079,13 +1112,22 @@ def bench_api(url: str, day: date, requests: int, seconds: float, samples: int, 
         base, token, _ = servers[workers[0]]
         result.update(api_latency(base, token, samples, refs))
         runs: dict[int, dict[str, Any]] = {n: {} for n in workers}
-        for c in clients:
+        # each level: all clients connecting at once (as before), and at the most clients also
+        # arriving 20 ms apart, as people do: a worker process accepts every connection waiting
+        # when it wakes, so 32 simultaneous connections all go to one worker and stay there
+        levels = [(c, 0.0) for c in clients] + ([(max(clients), 0.02)] if len(workers) > 1 else [])
+        for c, stagger in levels:
             # fewer requests for fewer clients: each level runs for about the same time
             count = max(100, requests * c // max(clients))
+            label = f"{c}_arriving" if stagger else f"{c}"
             for kind, make in (("record_event", record), ("worklist", worklist)):
                 for n in workers:  # the configurations alternate, level by level
                     base, token, _ = servers[n]
-                    runs[n][f"{kind}_{c}"] = asyncio.run(_load(base, token, count, seconds, make, clients=c))
+                    probe = ConnectionSplit(base) if n > 1 and c == max(clients) else None
+                    runs[n][f"{kind}_{label}"] = asyncio.run(
+                        _load(base, token, count, seconds, make, clients=c, stagger=stagger))
+                    if probe is not None:
+                        runs[n][f"{kind}_{label}"]["connections_per_worker"] = probe.result()
                     if kind == "record_event":
                         offset += count
         for n in workers:
@@ -1173,13 +1215,16 @@ def table(results: dict[str, Any]) -> str:
         api = results.get(key, {})
         for n in api.get("workers", []):
             runs = api.get(f"workers_{n}", {})
-            for c in api.get("clients", []):
+            for c in [*api.get("clients", []), f"{max(api.get('clients') or [0])}_arriving"]:
                 for kind in ("record_event", "worklist"):
                     load = runs.get(f"{kind}_{c}")
                     if load:
-                        row(f"API {label}, {n} worker(s), {c} clients, {kind}: req/s, p95",
-                            f"{load['requests_per_s']}/s, {load.get('p95_ms')} ms",
-                            "p95 < 250 ms" if c == 32 else "")
+                        split = load.get("connections_per_worker")
+                        clients_said = str(c).replace("_arriving", " arriving 20 ms apart")
+                        row(f"API {label}, {n} worker(s), {clients_said} clients, {kind}: req/s, p95",
+                            f"{load['requests_per_s']}/s, {load.get('p95_ms')} ms"
+                            + (f" {split}" if split else ""),
+                            "p95 < 250 ms" if str(c).startswith("32") else "")
             if "server_memory_mb" in runs:
                 peak = runs["server_memory_mb"].get("VmHWM")
                 row(f"API {label}, {n} worker(s): memory of a worker", f"{peak} MB peak")
