@@ -145,6 +145,16 @@ class StoredJourney:
 
 
 @dataclass(frozen=True)
+class JourneyToJudge:
+    """A patient as the audit replays it: the record, the profile and the log as domain values
+    (read without the entries' rows: their hashes, actors and instants are not judged)."""
+
+    row: PatientRecord
+    profile: PatientProfile
+    events: list[ClinicalEvent]
+
+
+@dataclass(frozen=True)
 class WritableJourney:
     """What recording needs of a patient, read without loading whole event rows: the record
     (locked on a server database), the profile, the log as domain values, and its end."""
@@ -195,6 +205,17 @@ def event_of(row: EntryRecord) -> ClinicalEvent:
 _PATIENT_COLUMNS = tuple(PATIENT.c)
 _ENTRY_COLUMNS = tuple(EVENT.c)
 
+# The statements of recording an entry, built once: building a statement (coercing its clauses,
+# computing its cache key) cost about as much as running it on SQLite (issue 17).
+_FIND = select(*_PATIENT_COLUMNS).where(PATIENT.c.ref == bindparam("ref"))
+_MEMORY = (select(JOURNEY_MEMORY.c.version, JOURNEY_MEMORY.c.log_length, JOURNEY_MEMORY.c.memory)
+           .where(JOURNEY_MEMORY.c.patient_id == bindparam("patient_id")))
+_KEEP_MEMORY = (update(JOURNEY_MEMORY).where(JOURNEY_MEMORY.c.patient_id == bindparam("m_patient_id"))
+                .values(version=bindparam("version"), log_length=bindparam("log_length"),
+                        memory=bindparam("memory")))
+_NEW_MEMORY = insert(JOURNEY_MEMORY)
+_APPEND = insert(EVENT)
+
 
 class Patients:
     """The patients and their logs, inside one unit of work."""
@@ -204,7 +225,7 @@ class Patients:
 
     # -- patients -----------------------------------------------------------------------------
     def find(self, ref: str) -> PatientRecord | None:
-        row = self.connection.execute(select(*_PATIENT_COLUMNS).where(PATIENT.c.ref == ref)).first()
+        row = self.connection.execute(_FIND, {"ref": ref}).first()
         return record_of(PatientRecord, row._mapping) if row is not None else None
 
     def get(self, ref: str) -> PatientRecord:
@@ -247,9 +268,7 @@ class Patients:
     def memory_of(self, patient: PatientRecord) -> dict[str, Any] | None:
         """The fold's memory of the patient, when it has seen exactly the stored log under the
         current rules; None when there is none or it is out of date (then the log is replayed)."""
-        row = self.connection.execute(
-            select(JOURNEY_MEMORY.c.version, JOURNEY_MEMORY.c.log_length, JOURNEY_MEMORY.c.memory)
-            .where(JOURNEY_MEMORY.c.patient_id == patient.id)).first()
+        row = self.connection.execute(_MEMORY, {"patient_id": patient.id}).first()
         if row is None or row.version != PATHWAY_VERSION or row.log_length != patient.log_length:
             return None
         memory: dict[str, Any] = row.memory
@@ -266,11 +285,21 @@ class Patients:
         """Keep the fold's memory after the log's ``log_length`` entries (the patient row is
         locked by the write, so one writer at a time)."""
         values = memory_values(patient_id, log_length, memory)
-        updated = self.connection.execute(update(JOURNEY_MEMORY)
-                                          .where(JOURNEY_MEMORY.c.patient_id == patient_id)
-                                          .values(**values))
+        updated = self.connection.execute(_KEEP_MEMORY, {"m_patient_id": patient_id, **values})
         if updated.rowcount == 0:
-            self.connection.execute(insert(JOURNEY_MEMORY).values(**values))
+            self.connection.execute(_NEW_MEMORY, values)
+
+    def id_slices(self, parts: int) -> list[tuple[int, int]]:
+        """The patients split into ``parts`` runs of ids of about the same size: (after, until)
+        each, ``after < id <= until`` (fewer runs when there are fewer patients)."""
+        count = self.count()
+        if count == 0:
+            return []
+        parts = max(1, min(parts, count))
+        ends = [int(self.connection.execute(select(PATIENT.c.id).order_by(PATIENT.c.id)
+                                            .offset(count * k // parts - 1).limit(1)).scalar_one())
+                for k in range(1, parts + 1)]
+        return list(zip([0, *ends[:-1]], ends, strict=True))
 
     def derived_otherwise(self, limit: int) -> list[PatientRecord]:
         """Patients whose phase and reminders were derived under other rules than the current
@@ -347,6 +376,20 @@ class Patients:
             select(*_PATIENT_COLUMNS).where(PATIENT.c.id.in_(ids)).order_by(PATIENT.c.id))]
         return self._with_logs(rows)
 
+    def to_judge(self, ids: Sequence[int]) -> list[JourneyToJudge]:
+        """These patients with their logs as domain values, in id order, in two queries that read
+        only what a replay needs of each entry (its seq and payload): the audit's batches."""
+        if not ids:
+            return []
+        rows = [record_of(PatientRecord, r._mapping) for r in self.connection.execute(
+            select(*_PATIENT_COLUMNS).where(PATIENT.c.id.in_(ids)).order_by(PATIENT.c.id))]
+        logs: dict[int, list[ClinicalEvent]] = {r.id: [] for r in rows}
+        for patient_id, seq, payload in self.connection.execute(
+                select(EVENT.c.patient_id, EVENT.c.seq, EVENT.c.payload)
+                .where(EVENT.c.patient_id.in_(list(logs))).order_by(EVENT.c.patient_id, EVENT.c.seq)):
+            logs[patient_id].append(stored_event(payload, seq))
+        return [JourneyToJudge(r, profile_of(r), logs[r.id]) for r in rows]
+
     def logs_of(self, ids: Sequence[int]) -> dict[int, list[EntryRecord]]:
         """These patients' stored entries, each log in order (one query)."""
         logs: dict[int, list[EntryRecord]] = {i: [] for i in ids}
@@ -385,4 +428,4 @@ class Patients:
     def append_entries(self, rows: Sequence[Mapping[str, Any]]) -> None:
         """Insert new entries (:func:`entry_values`) in one statement."""
         if rows:
-            self.connection.execute(insert(EVENT), list(rows))
+            self.connection.execute(_APPEND, list(rows))

@@ -20,11 +20,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Connection,
+    Date,
+    Integer,
     Select,
     and_,
     bindparam,
@@ -100,12 +104,13 @@ def _derived(reminder: Reminder, status: ReminderStatus) -> dict[str, Any]:
             "status": status.value, "closed": reminder.closed_on is not None}
 
 
-def awaited_on(as_of: date, through: date | None = None) -> ColumnElement[bool]:
+def awaited_on(as_of: date | BindParameter[date],
+               through: date | BindParameter[date] | None = None) -> ColumnElement[bool]:
     """A stored reminder someone awaits on ``as_of``: open, due by then, not snoozed past the day,
     not dismissed by it. A due date that moves while a line is held is always ahead of the day
     (journey.reminders), so such a reminder is never awaited. With ``through`` (the worklist's
     look-ahead), also those falling due after ``as_of`` up to that day."""
-    return and_(REMINDER.c.closed == false(), REMINDER.c.due_on <= (through or as_of),
+    return and_(REMINDER.c.closed == false(), REMINDER.c.due_on <= (as_of if through is None else through),
                 REMINDER.c.held_since.is_(None),
                 or_(REMINDER.c.snoozed_until.is_(None), REMINDER.c.snoozed_until <= as_of),
                 or_(REMINDER.c.dismissed_on.is_(None), REMINDER.c.dismissed_on > as_of))
@@ -120,6 +125,11 @@ class WorklistFilter:
     team: str | None = None
     assignee: str | None = None
     untaken: bool = False
+
+    def shape(self) -> WorklistFilter:
+        """Which filters apply, without their values (one built statement serves them all)."""
+        return WorklistFilter("k" if self.kind else None, "t" if self.team else None,
+                              "a" if self.assignee else None, self.untaken)
 
 
 @dataclass(frozen=True)
@@ -139,6 +149,33 @@ _DERIVED = ("anchor_on", "due_on", "resolved_on", "cancelled_on", "closed_by", "
 _UPDATED = (*_DERIVED, "updated_at")
 _SAVE_UPDATE = (update(REMINDER).where(REMINDER.c.id == bindparam("rid"))
                 .values({k: bindparam(k) for k in _UPDATED}))
+#: what one entry changed of a reminder, found by its key (built once: recording an entry runs it)
+_SAVE_BY_KEY = (update(REMINDER)
+                .where(and_(REMINDER.c.patient_id == bindparam("k_patient_id"),
+                            REMINDER.c.kind == bindparam("k_kind"),
+                            REMINDER.c.opened_by == bindparam("k_opened_by")))
+                .values({k: bindparam(k) for k in (*_DERIVED, "updated_at")}))
+_INSERT = insert(REMINDER)
+
+
+@cache
+def _due_query(only: WorklistFilter, windowed: bool, limited: bool) -> Select[Any]:
+    """The worklist's statement, built once for each set of filters (the worklist is asked on
+    every page and API call; building it cost more than SQLite's part of running it). ``only``
+    holds which filters apply, not their values: those are bound as ``kind``, ``team``,
+    ``assignee``; ``first``/``last`` bound the due days when ``windowed``."""
+    query = (select(*_REMINDER_COLUMNS, PATIENT.c.ref.label("patient_ref"),
+                    PATIENT.c.care_team.label("patient_team"), PATIENT.c.phase.label("patient_phase"))
+             .join(PATIENT, PATIENT.c.id == REMINDER.c.patient_id)
+             .where(awaited_on(bindparam("as_of", type_=Date), bindparam("through", type_=Date)))
+             .order_by(REMINDER.c.due_on, REMINDER.c.id))
+    query = _only(query, only, bound=True)
+    if windowed:
+        query = query.where(REMINDER.c.due_on.between(bindparam("first", type_=Date),
+                                                      bindparam("last", type_=Date)))
+    if limited:
+        query = query.limit(bindparam("limit", type_=Integer))
+    return query
 
 
 class Reminders:
@@ -202,13 +239,11 @@ class Reminders:
         updated by its key, or inserted when it is new. A handful of rows, never the patient's all."""
         for reminder, status in changed:
             kind, opened_by = implied_key(reminder)
-            updated = self.connection.execute(
-                update(REMINDER).where(and_(REMINDER.c.patient_id == patient_id, REMINDER.c.kind == kind,
-                                            REMINDER.c.opened_by == opened_by))
-                .values(**_derived(reminder, status), updated_at=now))
+            updated = self.connection.execute(_SAVE_BY_KEY, {
+                "k_patient_id": patient_id, "k_kind": kind, "k_opened_by": opened_by,
+                **_derived(reminder, status), "updated_at": now})
             if updated.rowcount == 0:
-                self.connection.execute(insert(REMINDER).values(**reminder_row(patient_id, reminder,
-                                                                               status, now)))
+                self.connection.execute(_INSERT, reminder_row(patient_id, reminder, status, now))
 
     def due(self, as_of: date, limit: int | None = None, kind: str | None = None,
             team: str | None = None, *, through: date | None = None,
@@ -216,18 +251,14 @@ class Reminders:
             only: WorklistFilter | None = None) -> list[DueReminder]:
         """Reminders awaited on ``as_of`` (or falling due by ``through``), earliest due first
         (most urgent); ``due_between``: only those due in these days (both included)."""
-        query = (select(*_REMINDER_COLUMNS, PATIENT.c.ref.label("patient_ref"),
-                        PATIENT.c.care_team.label("patient_team"), PATIENT.c.phase.label("patient_phase"))
-                 .join(PATIENT, PATIENT.c.id == REMINDER.c.patient_id)
-                 .where(awaited_on(as_of, through))
-                 .order_by(REMINDER.c.due_on, REMINDER.c.id))
-        query = _only(query, only or WorklistFilter(kind, team))
-        if due_between is not None:
-            query = query.where(REMINDER.c.due_on.between(*due_between))
-        if limit:
-            query = query.limit(limit)
+        chosen = only or WorklistFilter(kind, team)
+        query = _due_query(chosen.shape(), due_between is not None, bool(limit))
+        first, last = due_between or (None, None)
+        params: dict[str, Any] = {"as_of": as_of, "through": through or as_of, "kind": chosen.kind,
+                                  "team": chosen.team, "assignee": chosen.assignee,
+                                  "first": first, "last": last, "limit": limit}
         out = []
-        for row in self.connection.execute(query):
+        for row in self.connection.execute(query, params):
             values = dict(row._mapping)
             ref, team_of, phase = (values.pop("patient_ref"), values.pop("patient_team"),
                                    values.pop("patient_phase"))
@@ -269,13 +300,17 @@ class Reminders:
 Query = TypeVar("Query", bound=Select[Any])
 
 
-def _only(query: Query, only: WorklistFilter) -> Query:
+def _only(query: Query, only: WorklistFilter, bound: bool = False) -> Query:
+    """``query`` narrowed to the filter; ``bound``: by parameters of the same names, for a
+    statement built once (:func:`_due_query`), instead of by the filter's values."""
+    def value(name: str) -> Any:
+        return bindparam(name) if bound else getattr(only, name)
     if only.kind:
-        query = query.where(REMINDER.c.kind == only.kind)
+        query = query.where(REMINDER.c.kind == value("kind"))
     if only.team:
-        query = query.where(PATIENT.c.care_team == only.team)
+        query = query.where(PATIENT.c.care_team == value("team"))
     if only.assignee:
-        query = query.where(REMINDER.c.assignee == only.assignee)
+        query = query.where(REMINDER.c.assignee == value("assignee"))
     if only.untaken:
         query = query.where(REMINDER.c.assignee.is_(None))
     return query

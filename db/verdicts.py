@@ -95,16 +95,19 @@ class Verdicts:
         self.connection = connection
 
     def lines(self, after_id: int, limit: int, as_of: date, basis: str, details: bool = True,
-              replay: bool = False) -> list[VerdictLine]:
-        """The next ``limit`` patients after ``after_id``, each with its verdict of ``as_of`` if it
-        is current (never with ``replay``); the deviations in full only with ``details``."""
+              replay: bool = False, until_id: int | None = None) -> list[VerdictLine]:
+        """The next ``limit`` patients after ``after_id`` (up to ``until_id``), each with its
+        verdict of ``as_of`` if it is current (never with ``replay``); the deviations in full only
+        with ``details``."""
         e = AUDIT_ENTRY.c
         columns = [PATIENT.c.id, PATIENT.c.ref, PATIENT.c.timing, PATIENT.c.version, e.as_of, e.basis,
                    e.patient_version, e.detected_on, e.eligible, e.tally, e.summary,
                    *([e.deviations] if details else [])]
         rows = self.connection.execute(
             select(*columns).outerjoin(AUDIT_ENTRY, e.patient_id == PATIENT.c.id)
-            .where(PATIENT.c.id > after_id).order_by(PATIENT.c.id).limit(limit)).all()
+            .where(PATIENT.c.id > after_id,
+                   *([PATIENT.c.id <= until_id] if until_id is not None else []))
+            .order_by(PATIENT.c.id).limit(limit)).all()
         lines = []
         current = (as_of, basis)
         for row in rows:  # unpacked, not read by name: an audit reads 100,000 of them

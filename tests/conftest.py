@@ -78,6 +78,17 @@ def follow(raw: dict[str, Any], as_of: date | None = None,
     return follow_journey(sc.profile, sc.events, day, settings)
 
 
+def seen_key(row: Any) -> str:
+    """A sort key for rows of what a user sees that does not depend on how a date prints: a date
+    made while freezegun runs is a FakeDate, and a memoized date may outlive the test that froze
+    time, so ``key=str`` would order the same rows differently from one test run to another."""
+    def plain(value: Any) -> Any:
+        if isinstance(value, tuple):
+            return tuple(plain(v) for v in value)
+        return value.isoformat() if isinstance(value, date) else value
+    return str(plain(row))
+
+
 def as_seen(outcome: JourneyOutcome) -> tuple[Any, ...]:
     """What a user sees of a journey, with each reminder's opening and closing entry named by
     its content rather than its seq (which depends on the order the entries were written in)."""
@@ -87,8 +98,8 @@ def as_seen(outcome: JourneyOutcome) -> tuple[Any, ...]:
         ((r.kind.value, by_seq.get(r.opened_by), r.anchor_on, r.due_on_at(outcome.as_of),
           r.resolved_on, r.cancelled_on, by_seq.get(r.closed_by) if r.closed_by is not None else None,
           outcome.status(r).value)
-         for r in outcome.reminders), key=str)
-    refusals = sorted(((by_seq.get(r.seq, r.type), r.reason) for r in outcome.refusals), key=str)
+         for r in outcome.reminders), key=seen_key)
+    refusals = sorted(((by_seq.get(r.seq, r.type), r.reason) for r in outcome.refusals), key=seen_key)
     return (outcome.phase, [s.to_dict() for s in outcome.steps], reminders, refusals)
 
 

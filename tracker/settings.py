@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     #: where ``journey serve`` listens (the web pages and the API)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    #: worker processes of ``journey serve`` (one per core; docs/operations.md)
+    web_workers: int = Field(default=1, ge=1, le=64)
     #: signs the sign-in form's CSRF cookie; the same on every web process (docs/security.md)
     session_secret: SecretStr = SecretStr("")
     #: a web session ends after this many minutes without a request ...
@@ -84,6 +86,8 @@ class Settings(BaseSettings):
     digest_time: str = Field(default="07:30", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
     #: local time of the nightly audit job that judges every patient for the new day, HH:MM
     audit_time: str = Field(default="01:30", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    #: processes that judge the patients in the nightly audit job, each a run of ids (one per core)
+    audit_workers: int = Field(default=1, ge=1, le=64)
     #: seconds between delivery rounds of the notification outbox
     delivery_interval_seconds: int = Field(default=60, ge=1, le=3600)
     #: a scheduler lease lasts this long unless renewed; a dead holder is replaced after it

@@ -103,6 +103,18 @@ def test_deleting_every_verdict_changes_no_figure_and_the_nightly_refresh_restor
     assert after == before and replayed == 0
 
 
+def test_the_nightly_job_in_several_processes_keeps_the_verdicts_one_process_keeps(tracker: Tracker) -> None:
+    before, _ = audit(tracker, replay=True)
+    with tracker.engine.begin() as connection:
+        connection.execute(text("DELETE FROM audit_entry"))
+    # three processes, each a run of ids (issue 17): every patient judged once, the same verdicts
+    assert refresh_verdicts(tracker, workers=3) == 150
+    kept = entries(tracker)
+    assert len(kept) == 150 and len({e.patient_id for e in kept}) == 150
+    after, replayed = audit(tracker)
+    assert after == before and replayed == 0
+
+
 def test_a_period_filter_uses_the_detection_date_stored_with_the_verdict(tracker: Tracker) -> None:
     audit(tracker)
     period = {"detected_from": date(2025, 1, 1), "detected_to": DAY}

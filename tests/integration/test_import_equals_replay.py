@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 
 from journey.course import follow_journey
 from journey.scenario import read_scenario
-from tests.conftest import as_seen
+from tests.conftest import as_seen, seen_key
 from tests.strategies import journeys
 from tracker.clock import FixedClock
 from tracker.compose import build_tracker
@@ -44,9 +44,9 @@ def test_the_stored_journey_after_import_is_the_replay(raw: dict[str, Any]) -> N
     assert view.row.phase == replayed.phase.value
     assert as_seen(view.outcome)[:3] == as_seen(replayed)[:3]
     stored = sorted(((r.kind, r.due_on, r.resolved_on, r.cancelled_on, r.status)
-                     for r in view.reminder_rows), key=str)
+                     for r in view.reminder_rows), key=seen_key)
     implied = sorted(((r.kind.value, r.due_on, r.resolved_on, r.cancelled_on, s.value)
-                      for r, s in replayed.reminders_with_status()), key=str)
+                      for r, s in replayed.reminders_with_status()), key=seen_key)
     assert stored == implied
     problems = [p for p in tracker.verify() if p.startswith(f"{ref}:")]
     assert problems == []

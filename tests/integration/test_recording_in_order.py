@@ -19,7 +19,7 @@ from sqlalchemy import text
 from db.patients import Patients
 from journey.errors import EntryRefused
 from journey.scenario import read_scenario
-from tests.conftest import PERIOP_START, ev, patient, scenario
+from tests.conftest import PERIOP_START, ev, patient, scenario, seen_key
 from tests.strategies import journeys
 from tracker.clock import FixedClock
 from tracker.compose import build_tracker
@@ -37,7 +37,7 @@ def _tracker(today: date, folder: Path | None = None) -> Any:
 def _stored(tracker: Any, ref: str) -> tuple[Any, ...]:
     view = tracker.patient_view(ref)
     return (view.row.phase, sorted(((r.kind, r.anchor_on, r.due_on, r.resolved_on, r.cancelled_on,
-                                     r.held_since, r.status) for r in view.reminder_rows), key=str))
+                                     r.held_since, r.status) for r in view.reminder_rows), key=seen_key))
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

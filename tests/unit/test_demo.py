@@ -147,15 +147,16 @@ def test_the_bulk_path_stores_what_the_service_path_stores_and_verify_passes(
 
 def test_worker_processes_write_byte_for_byte_what_one_process_writes(make_tracker: Callable[..., Any]):
     """``--workers 2``: rows made ready for the driver in the workers (SQLAlchemy's own bind
-    processors) are the rows the single-process Core path writes, whole rows compared."""
+    processors) are the rows one process writes (binding them itself), whole rows compared; and
+    those are the rows the service writes (the test above)."""
     one = make_tracker(today=AS_OF, name="one.sqlite")
     two = make_tracker(today=AS_OF, name="two.sqlite")
     bulk_generate(one.engine, 60, seed=4, as_of=AS_OF, now=one.clock.now(), batch=25)
     report = bulk_generate(two.engine, 60, seed=4, as_of=AS_OF, now=one.clock.now(), batch=25, workers=2)
     assert report.patients == 60 and report.events > 600
     with one.engine.connect() as a, two.engine.connect() as b:
-        for table in ("patient", "event", "reminder"):
-            query = text(f"SELECT * FROM {table} ORDER BY id")
+        for table in ("patient", "event", "reminder", "journey_memory"):
+            query = text(f"SELECT * FROM {table} ORDER BY rowid")
             assert [tuple(r) for r in a.execute(query)] == [tuple(r) for r in b.execute(query)], table
     assert list(two.verify()) == []
 

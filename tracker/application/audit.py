@@ -15,14 +15,17 @@ changes no audit figure, only how long the next audit takes (tests/integration/t
 from __future__ import annotations
 
 import io
+import multiprocessing
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from io import TextIOBase
 from pathlib import Path
 from typing import TextIO
 
-from db.patients import StoredJourney
+from db.engine import is_shared, make_engine
+from db.patients import JourneyToJudge
 from db.verdicts import VerdictLine, audit_basis, verdict_row
 from journey.adherence import PatientAdherence, ReminderDismissal, judge
 from journey.cohort import CohortAudit, JourneySummary, summarize
@@ -30,6 +33,7 @@ from journey.course import JourneyOutcome, follow_journey
 from journey.errors import NotFound
 from tracker.application.context import Context
 from tracker.reports.exports import JourneyTrace, PatientDeviations, write_deviations_csv, write_xes
+from tracker.settings import Settings
 
 BATCH = 1000
 
@@ -55,7 +59,8 @@ def audited_journeys(ctx: Context, as_of: date, detected_from: date | None = Non
                      detected_to: date | None = None,
                      progress: Callable[[int], None] | None = None,
                      replay: bool = False, keep: bool | None = None,
-                     details: bool = True) -> Iterator[AuditedJourney]:
+                     details: bool = True, after_id: int = 0,
+                     until_id: int | None = None) -> Iterator[AuditedJourney]:
     """Each patient whose liver metastases were found in the period (all when no period), judged
     on ``as_of``, in id order. The day's current verdicts are read back unless ``replay`` (which
     also yields the replayed outcome, for the XES export); new verdicts are kept when ``keep``
@@ -64,14 +69,15 @@ def audited_journeys(ctx: Context, as_of: date, detected_from: date | None = Non
     ``progress`` is told how many patients were read so far."""
     keep = (as_of == ctx.clock.today()) if keep is None else keep
     basis = audit_basis(ctx.pathway)
-    read, last_id = 0, 0
+    read, last_id = 0, after_id
     while True:
-        with ctx.unit_of_work() as uow:
-            batch = uow.verdicts.lines(last_id, BATCH, as_of, basis, details=details, replay=replay)
+        with ctx.reading() as uow:
+            batch = uow.verdicts.lines(last_id, BATCH, as_of, basis, details=details, replay=replay,
+                                       until_id=until_id)
             if not batch:
                 return
             stale = [line.patient_id for line in batch if line.kept is None]
-            journeys = uow.patients.journeys_of(stale) if stale else []
+            journeys = uow.patients.to_judge(stale) if stale else []
             dismissals = uow.reminder_actions.dismissals_of(stale, as_of) if stale else {}
         # judged outside the transaction: on SQLite it holds the writer lock, and replaying a
         # thousand journeys takes about a second that nobody's entry should wait for
@@ -89,7 +95,7 @@ def audited_journeys(ctx: Context, as_of: date, detected_from: date | None = Non
         last_id = batch[-1].patient_id
 
 
-def _audited(line: VerdictLine, judged: dict[int, tuple[StoredJourney, AuditedJourney]],
+def _audited(line: VerdictLine, judged: dict[int, tuple[JourneyToJudge, AuditedJourney]],
              ) -> tuple[AuditedJourney, date]:
     """The patient's journey as judged now, or as its kept verdict says; and the day its liver
     metastases were found."""
@@ -102,9 +108,9 @@ def _audited(line: VerdictLine, judged: dict[int, tuple[StoredJourney, AuditedJo
             kept.detected_on)
 
 
-def _judge(ctx: Context, journeys: Sequence[StoredJourney],
+def _judge(ctx: Context, journeys: Sequence[JourneyToJudge],
            dismissals: dict[int, list[ReminderDismissal]],
-           as_of: date) -> dict[int, tuple[StoredJourney, AuditedJourney]]:
+           as_of: date) -> dict[int, tuple[JourneyToJudge, AuditedJourney]]:
     judged = {}
     for stored in journeys:
         outcome = follow_journey(stored.profile, stored.events, as_of, ctx.pathway)
@@ -115,7 +121,7 @@ def _judge(ctx: Context, journeys: Sequence[StoredJourney],
     return judged
 
 
-def _keep(ctx: Context, judged: dict[int, tuple[StoredJourney, AuditedJourney]], as_of: date,
+def _keep(ctx: Context, judged: dict[int, tuple[JourneyToJudge, AuditedJourney]], as_of: date,
           basis: str) -> None:
     """Store the new verdicts (replacing older ones) in one short write transaction."""
     now = ctx.clock.now()
@@ -132,11 +138,53 @@ def _keep(ctx: Context, judged: dict[int, tuple[StoredJourney, AuditedJourney]],
 
 
 def refresh_verdicts(ctx: Context, as_of: date | None = None,
-                     progress: Callable[[int], None] | None = None) -> int:
+                     progress: Callable[[int], None] | None = None, workers: int = 1) -> int:
     """Judge every patient whose verdict for ``as_of`` (default today) is missing or stale and keep
-    the verdicts: the nightly job, so that the day's audits read instead of replaying."""
+    the verdicts: the nightly job, so that the day's audits read instead of replaying. With
+    ``workers`` above 1 (setting ``audit_workers``) the patients are split into that many runs of
+    ids, each judged in a process of its own (a journey's verdict depends on its own log only, so
+    the runs add up); an in-memory database is judged here, in one process."""
     day = as_of or ctx.clock.today()
-    return sum(1 for _ in audited_journeys(ctx, day, progress=progress, keep=True))
+    if workers <= 1 or not is_shared(ctx.engine):
+        return sum(1 for _ in audited_journeys(ctx, day, progress=progress, keep=True))
+    with ctx.reading() as uow:
+        slices = uow.patients.id_slices(workers)
+    now = ctx.clock.now()
+    with ProcessPoolExecutor(max_workers=len(slices) or 1,
+                             mp_context=multiprocessing.get_context("spawn")) as pool:
+        done = 0
+        for judged in pool.map(_refresh_slice, [(ctx.settings, now, day, after, until)
+                                                for after, until in slices]):
+            done += judged
+            if progress is not None:
+                progress(done)
+    return done
+
+
+class _StandingClock:
+    """The clock of a worker of the nightly job: the day judged, the instant the job started."""
+
+    def __init__(self, day: date, now: datetime) -> None:
+        self.day, self.instant = day, now
+
+    def today(self) -> date:
+        return self.day
+
+    def now(self) -> datetime:
+        return self.instant
+
+
+def _refresh_slice(job: tuple[Settings, datetime, date, int, int]) -> int:
+    """One worker process's share of the nightly job: the patients with ``after < id <= until``
+    judged and their verdicts kept, on an engine of its own (the same settings)."""
+    settings, now, day, after, until = job
+    engine = make_engine(settings.database_url)
+    try:
+        ctx = Context(engine, _StandingClock(day, now), settings)
+        return sum(1 for _ in audited_journeys(ctx, day, keep=True, details=False, after_id=after,
+                                               until_id=until))
+    finally:
+        engine.dispose()
 
 
 @dataclass

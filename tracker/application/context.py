@@ -23,3 +23,8 @@ class Context:
     def unit_of_work(self) -> UnitOfWork:
         """One transaction (``with ctx.unit_of_work() as uow: ...; uow.commit()``)."""
         return UnitOfWork(self.engine)
+
+    def reading(self) -> UnitOfWork:
+        """One transaction that only reads (``with ctx.reading() as uow: ...``): on SQLite a
+        snapshot that takes no lock, so it neither waits for a writer nor makes one wait."""
+        return UnitOfWork(self.engine, read_only=True)

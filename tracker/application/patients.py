@@ -91,7 +91,7 @@ class ImportReport:
 # -- reading ----------------------------------------------------------------------------------------
 
 def patient_view(ctx: Context, ref: str, as_of: date | None = None) -> PatientView:
-    with ctx.unit_of_work() as uow:
+    with ctx.reading() as uow:
         stored = uow.patients.load_journey(ref)
         outcome = follow_journey(stored.profile, stored.events, as_of or ctx.clock.today(), ctx.pathway)
         reminders = uow.reminders.of_patient(stored.row.id)
@@ -105,17 +105,17 @@ def patient_view(ctx: Context, ref: str, as_of: date | None = None) -> PatientVi
 
 def patients(ctx: Context, phase: str | None = None, team: str | None = None, limit: int = 100,
              offset: int = 0) -> list[PatientRecord]:
-    with ctx.unit_of_work() as uow:
+    with ctx.reading() as uow:
         return uow.patients.listing(phase, team, limit, offset)
 
 
 def care_teams(ctx: Context) -> list[str]:
-    with ctx.unit_of_work() as uow:
+    with ctx.reading() as uow:
         return uow.patients.care_teams()
 
 
 def patient_count(ctx: Context) -> int:
-    with ctx.unit_of_work() as uow:
+    with ctx.reading() as uow:
         return uow.patients.count()
 
 
@@ -123,7 +123,7 @@ def ref_of_pseudonym(ctx: Context, given: str) -> str | None:
     """The reference whose keyed pseudonym is ``given`` (auditors see only pseudonyms): found by
     hashing every reference, fine for cohorts of thousands."""
     key = ctx.settings.pseudonym_key
-    with ctx.unit_of_work() as uow:
+    with ctx.reading() as uow:
         return next((ref for ref in uow.patients.refs() if pseudonym(ref, key) == given), None)
 
 

@@ -136,7 +136,7 @@ class Tracker(Context):
         return _audit.export(self, kind)
 
     def refresh_verdicts(self, as_of: date | None = None) -> int:
-        return _audit.refresh_verdicts(self, as_of)
+        return _audit.refresh_verdicts(self, as_of, workers=self.settings.audit_workers)
 
     # -- FHIR R4 / mCODE STU4 in and out (docs/fhir.md) ---------------------------------------
     def fhir_bundle(self, ref: str, pseudonymous: bool = False, as_of: date | None = None) -> dict[str, Any]:

@@ -174,6 +174,11 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _web_session(found: SessionRecord, row: UserRecord) -> WebSession:
+    """The open session as its next page sees it (what it shows once included)."""
+    return WebSession(found.id, _account(row), found.csrf, found.flash, found.kept)
+
+
 def _account(row: UserRecord) -> Account:
     return Account(row.id, row.name, Role(row.role), row.active, row.token_expires_at, row.token_last_used_at)
 
@@ -223,7 +228,7 @@ class Users:
             return [_account(r) for r in uow.users.listing()]
 
     def get(self, account_id: int) -> Account | None:
-        with self.ctx.unit_of_work() as uow:
+        with self.ctx.reading() as uow:
             row = uow.users.by_id(account_id)
         return _account(row) if row is not None and row.active else None
 
@@ -352,6 +357,17 @@ class Users:
     def _throttle(self, uow: UnitOfWork, now: datetime, name: str | None, origin: Origin,
                   action: str) -> None:
         """Refuse (and log) a try while the name or the client address must wait."""
+        wait, locked = self._wait(uow, now, name, origin)
+        if wait > timedelta(0):
+            self._append(uow, name or UNKNOWN_TOKEN, f"{action}-throttled",
+                         detail=f"{'locked' if locked else 'back-off'}; {whole_seconds(wait)} s to wait",
+                         origin=origin)
+            uow.commit()
+            raise SignInThrottled(wait_sentence(wait, locked), wait)
+
+    def _wait(self, uow: UnitOfWork, now: datetime, name: str | None,
+              origin: Origin) -> tuple[timedelta, bool]:
+        """How long the name or the client address must still wait, and whether it is locked."""
         since = now - self.policy.window
         waits = []
         if name is not None:
@@ -360,13 +376,7 @@ class Users:
         if origin.client:
             failures = uow.sign_in_failures.of_client(origin.client, since)
             waits.append((self.policy.by_client.wait(failures, now), self.policy.by_client.locked(failures)))
-        wait, locked = max(waits, default=(timedelta(0), False))
-        if wait > timedelta(0):
-            self._append(uow, name or UNKNOWN_TOKEN, f"{action}-throttled",
-                         detail=f"{'locked' if locked else 'back-off'}; {whole_seconds(wait)} s to wait",
-                         origin=origin)
-            uow.commit()
-            raise SignInThrottled(wait_sentence(wait, locked), wait)
+        return max(waits, default=(timedelta(0), False))
 
     def _verify(self, stored: str, password: str) -> bool:
         try:
@@ -380,6 +390,14 @@ class Users:
         address must wait."""
         now = self.ctx.clock.now()
         digest = token_digest(token)
+        # every API request asks: the common answer (a valid token, used within the minute, from an
+        # address that need not wait) is read without taking SQLite's writer lock
+        with self.ctx.reading() as uow:
+            row = uow.users.by_token_digest(digest)
+            if (row is not None and self._token_problem(row, digest, now) is None
+                    and row.token_last_used_at is not None and now - row.token_last_used_at < TOUCH_EVERY
+                    and self._wait(uow, now, None, origin)[0] <= timedelta(0)):
+                return _account(row)
         with self.ctx.unit_of_work() as uow:
             self._throttle(uow, now, None, origin, "token")
             row = uow.users.by_token_digest(digest)
@@ -426,6 +444,13 @@ class Users:
         """The session of a cookie's token, or (None, why it ended) when it has ended by time or
         its owner was deactivated ((None, None) for a token that is no session)."""
         now = self.ctx.clock.now()
+        # every page asks: an open session seen within the minute is read without the writer lock
+        with self.ctx.reading() as uow:
+            found = uow.sessions.by_token_hash(token_digest(token))
+            row = uow.users.by_id(found.user_id) if found is not None and found.ended_at is None else None
+            if (found is not None and row is not None and self._session_over(found, row, now) is None
+                    and now - found.last_seen_at < TOUCH_EVERY):
+                return _web_session(found, row), None
         with self.ctx.unit_of_work() as uow:
             found = uow.sessions.by_token_hash(token_digest(token))
             if found is None or found.ended_at is not None:
@@ -440,7 +465,7 @@ class Users:
             if now - found.last_seen_at >= TOUCH_EVERY:
                 uow.sessions.seen(found.id, now)
                 uow.commit()
-        return WebSession(found.id, _account(row), found.csrf, found.flash, found.kept), None
+        return _web_session(found, row), None
 
     def _session_over(self, found: SessionRecord, row: UserRecord | None, now: datetime) -> str | None:
         settings = self.ctx.settings

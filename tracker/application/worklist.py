@@ -95,7 +95,7 @@ def worklist(ctx: Context, as_of: date | None = None, limit: int | None = 50, ki
              team: str | None = None) -> list[WorklistItem]:
     """Every due and overdue reminder across patients, most urgent (longest waiting) first."""
     day = as_of or ctx.clock.today()
-    with ctx.unit_of_work() as uow:
+    with ctx.reading() as uow:
         due = uow.reminders.due(day, limit=limit, kind=kind, team=team)
     return [_item(ctx, d, day) for d in due]
 
@@ -116,7 +116,7 @@ def worklist_sections(ctx: Context, as_of: date | None = None, *, kind: str | No
     through = day + timedelta(days=ahead)
     chosen = WorklistFilter(kind, team, assignee, untaken)
     sections = []
-    with ctx.unit_of_work() as uow:
+    with ctx.reading() as uow:
         per_day = uow.reminders.due_days(day, through, chosen)
         for name, (first, last) in ranges.items():
             count = sum(n for due_on, n in per_day.items() if first <= due_on <= last)

@@ -129,6 +129,8 @@ def access_log(patient: Annotated[str | None, typer.Option("--patient", help="Wh
 @friendly
 def serve_command(host: Annotated[str | None, typer.Option(help="Default: the host setting (127.0.0.1).")] = None,
                   port: Annotated[int | None, typer.Option(help="Default: the port setting (8000).")] = None,
+                  workers: Annotated[int | None, typer.Option(min=1, max=64, help="Worker processes serving the one port (default: the web_workers setting, 1). One per core; the scheduler runs apart (journey scheduler).")] = None,
                   ) -> None:
     """Serve the web pages and the REST API (/api/v1, OpenAPI at /api/v1/openapi.json)."""
-    serve(open_tracker(), host, port)
+    tracker = open_tracker()
+    serve(tracker, host, port, workers or tracker.settings.web_workers)
