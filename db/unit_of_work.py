@@ -15,6 +15,7 @@ service, the importer and the sweep report it alike (db.conflicts).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from types import TracebackType
 
@@ -45,9 +46,13 @@ class UnitOfWork:
     sign_in_failures: SignInFailures
     access_log: AccessLog
 
-    def __init__(self, engine: Engine, read_only: bool = False) -> None:
+    def __init__(self, engine: Engine, read_only: bool = False,
+                 before_commit: Callable[[UnitOfWork], None] | None = None) -> None:
+        """``before_commit``: what is written last in every transaction this unit of work
+        commits, kept with it or not at all (the access log's line of a write)."""
         self.engine = engine
         self.read_only = read_only
+        self._before_commit = before_commit
         self._connection: Connection | None = None
         self._turn: AbstractContextManager[None] | None = None
 
@@ -87,6 +92,8 @@ class UnitOfWork:
         assert self._connection is not None, "commit() inside the with block"
         if self.read_only:
             raise TypeError("a read-only unit of work keeps nothing: open ctx.unit_of_work() to write")
+        if self._before_commit is not None:
+            self._before_commit(self)
         try:
             self._connection.commit()
         except DBAPIError as e:

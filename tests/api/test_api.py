@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from db.tables import AccessLogRow
+from db.users import AccessLog
 from tests.api.seed import Seeded, csrf_of, profile, sign_in
 from tracker.application import pseudonym
 
@@ -424,6 +425,33 @@ def test_every_read_and_write_of_a_patient_is_in_the_access_log(client: TestClie
     assert ("navigator1", "read", "P-LATE") in rows
     assert ("navigator1", "write", "P-LATE") in rows
     assert sum(1 for r in rows if r[1] == "write") == 2
+
+
+def test_a_kept_entry_has_its_access_line_with_what_was_kept_and_a_refused_one_has_none(
+        client: TestClient, seeded: Seeded):
+    h = auth(seeded, "navigator")
+    refused = client.post("/api/v1/patients/P-LATE/events", headers=h,
+                          json={**REASSESSMENT, "response": "better"})
+    assert refused.status_code == 422
+    assert [r for r in access_log(seeded) if r.action == "write"] == []
+    assert client.post("/api/v1/patients/P-LATE/events", json=REASSESSMENT, headers=h).is_success
+    writes = [(r.user, r.patient_ref, r.detail, r.channel) for r in access_log(seeded) if r.action == "write"]
+    assert writes == [("navigator1", "P-LATE", "recorded reassessment of 2025-05-30", "api")]
+
+
+def test_an_entry_whose_access_line_cannot_be_written_is_not_kept_either(
+        client: TestClient, seeded: Seeded, monkeypatch: pytest.MonkeyPatch):
+    """The line is written in the entry's own transaction: no write without its line."""
+    h = auth(seeded, "navigator")
+    before = client.get("/api/v1/patients/P-LATE/events", headers=h).json()
+
+    def failing(self: object, **line: object) -> None:
+        raise RuntimeError("the access log's disk is full")
+    monkeypatch.setattr(AccessLog, "append", failing)
+    with pytest.raises(RuntimeError):
+        client.post("/api/v1/patients/P-LATE/events", json=REASSESSMENT, headers=h)
+    monkeypatch.undo()
+    assert client.get("/api/v1/patients/P-LATE/events", headers=h).json() == before
 
 
 # -- the OpenAPI document ---------------------------------------------------------------------

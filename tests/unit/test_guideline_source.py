@@ -4,19 +4,14 @@ time): they are the seed file's, line for line, and a citation reads as a reader
 from __future__ import annotations
 
 import re
-from pathlib import Path
-
-import pytest
 
 from journey.guideline import RULES
 from journey.guideline_source import GUIDELINE_NAME, SEED_LINES, cite, section_of, statement
+from tests.conftest import SEED_FILE
 
-SEED = Path(__file__).resolve().parents[2].parent / "shared" / "seed" / "guideline-summary.txt"
 
-
-@pytest.mark.skipif(not SEED.exists(), reason="the seed file lives beside the project, in ../shared")
 def test_the_bundled_lines_are_the_seed_file_line_for_line():
-    assert "\n".join(SEED_LINES) == SEED.read_text(encoding="utf-8")
+    assert "\n".join(SEED_LINES) == SEED_FILE.read_text(encoding="utf-8")
 
 
 def test_a_citation_names_the_guideline_the_section_and_quotes_the_statement():

@@ -7,8 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from journey.guideline import (
     CONTEXT_NOTES,
     NOT_ENCODED,
@@ -17,9 +15,9 @@ from journey.guideline import (
     seed_bullet_lines,
     seed_coverage,
 )
+from tests.conftest import SEED_FILE
 
 ROOT = Path(__file__).resolve().parents[2]
-SEED = ROOT.parent / "shared" / "seed" / "guideline-summary.txt"
 
 #: the bullet lines of the seed as it was when the rules were written; the test below proves the
 #: seed still has exactly these when it is present beside the project
@@ -33,9 +31,8 @@ def test_every_bullet_line_of_the_seed_is_covered_by_a_rule_context_or_not_encod
     assert uncovered == []
 
 
-@pytest.mark.skipif(not SEED.exists(), reason="the seed file lives beside the project, in ../shared")
 def test_the_seed_file_has_the_bullet_lines_the_rules_were_written_for():
-    assert tuple(seed_bullet_lines(SEED.read_text(encoding="utf-8"))) == KNOWN_BULLET_LINES
+    assert tuple(seed_bullet_lines(SEED_FILE.read_text(encoding="utf-8"))) == KNOWN_BULLET_LINES
 
 
 def test_every_rule_and_context_note_cites_a_bullet_line_of_the_seed():

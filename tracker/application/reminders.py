@@ -185,6 +185,12 @@ def dismissals_for(ctx: Context, patient_id: int, as_of: date | None = None) -> 
         return uow.reminder_actions.dismissals_of([patient_id], as_of)[patient_id]
 
 
+def patient_of(ctx: Context, reminder_id: int) -> str:
+    """The reference of the patient a reminder is for; NotFound when there is no such reminder."""
+    with ctx.reading() as uow:
+        return uow.reminders.get(reminder_id)[1]
+
+
 def actions_of(ctx: Context, reminder_ids: Sequence[int]) -> list[ReminderActionRecord]:
     """The recorded actions on these reminders, oldest first."""
     with ctx.unit_of_work() as uow:

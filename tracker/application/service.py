@@ -109,6 +109,9 @@ class Tracker(Context):
                         person: str | None = None) -> ActionResult:
         return _reminders.act(self, action, reminder_id, actor, until, reason, text, person)
 
+    def patient_of_reminder(self, reminder_id: int) -> str:
+        return _reminders.patient_of(self, reminder_id)
+
     def reminder_actions(self, reminder_ids: Sequence[int]) -> list[ReminderActionRecord]:
         return _reminders.actions_of(self, reminder_ids)
 

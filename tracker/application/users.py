@@ -39,7 +39,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from db.records import AccessRecord, SessionRecord, UserRecord
 from db.unit_of_work import UnitOfWork
 from journey.errors import Conflict, InvalidScenario, JourneyError, NotFound
-from tracker.application.context import Context
+from tracker.application.context import AccessLine, Context
 from tracker.application.signin import SignInPolicy, wait_sentence, whole_seconds
 
 
@@ -144,6 +144,10 @@ class Origin:
 
     channel: str = "cli"
     client: str = ""
+
+    def line(self, user: str, action: str, patient_ref: str | None = None, detail: str = "") -> AccessLine:
+        """The access log's line of what ``user`` did from here."""
+        return AccessLine(user, action, patient_ref, detail, self.channel, self.client)
 
 
 CLI = Origin("cli")
@@ -498,8 +502,7 @@ class Users:
     # -- the access log -----------------------------------------------------------------------
     def _append(self, uow: UnitOfWork, user: str, action: str, patient_ref: str | None = None,
                 detail: str = "", origin: Origin = CLI) -> None:
-        uow.access_log.append(at=self.ctx.clock.now(), user=user, action=action, patient_ref=patient_ref,
-                              detail=detail, channel=origin.channel, client=origin.client)
+        origin.line(user, action, patient_ref, detail).append_to(uow, self.ctx.clock)
 
     def log(self, user: str, action: str, patient_ref: str | None = None, detail: str = "",
             origin: Origin = CLI) -> None:

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from journey.errors import NotFound
+from journey.dates import parse_clinical_date
+from journey.errors import JourneyError, NotFound
 from journey.events import EventType
 from journey.explain import Explanation
 from journey.reminders import ReminderStatus
@@ -57,6 +58,16 @@ class ReminderLine:
     snoozed_until: date | None
 
 
+def _recorded_words(raw_event: Mapping[str, Any]) -> str:
+    """The access log's words for an entry (its line is kept only with the entry, so an entry that
+    cannot be read is refused and leaves none)."""
+    try:
+        day = parse_clinical_date(raw_event.get("date"), "The date")
+        return f"recorded {EventType(str(raw_event.get('type'))).value} of {day}"
+    except (JourneyError, ValueError):
+        return "recorded an entry"
+
+
 class Desk:
     def __init__(self, tracker: Tracker, users: Users, account: Account, origin: Origin) -> None:
         self.tracker = tracker
@@ -75,6 +86,11 @@ class Desk:
         if ref is None:
             raise NotFound(f"No patient with reference {given!r} is registered.")
         return ref
+
+    def _witnessed(self, ref: str, detail: str) -> Tracker:
+        """The services for one write, its access-log line kept in the write's own transaction
+        (a kept write always has its line; a refused one has none)."""
+        return self.tracker.witnessed(self.origin.line(self.account.name, "write", ref, detail))
 
     def _log(self, action: str, ref: str | None = None, detail: str = "") -> None:
         self.users.log(self.account.name, action, ref, detail, self.origin)
@@ -116,9 +132,8 @@ class Desk:
     # -- writing ------------------------------------------------------------------------------
     def register(self, raw_profile: Mapping[str, Any], care_team: str = "liver") -> PatientRecord:
         self.account.require(Permission.REGISTER_PATIENTS)
-        row = self.tracker.register_patient(raw_profile, care_team)
-        self._log("write", row.ref, "registered")
-        return row
+        ref = str(raw_profile.get("ref", "")).strip()  # as read_profile reads it
+        return self._witnessed(ref, "registered").register_patient(raw_profile, care_team)
 
     def record(self, given: str, raw_event: Mapping[str, Any],
                expected_version: int | None = None) -> RecordResult:
@@ -128,18 +143,18 @@ class Desk:
         if raw_event.get("override") or raw_event.get("override_code"):
             self.account.require(Permission.OVERRIDE)  # a coded reason alone records an override too
         ref = self.resolve(given)
-        result = self.tracker.record_event(ref, raw_event, actor=f"web:{self.account.name}",
-                                           expected_version=expected_version, source="web")
-        self._log("write", ref, f"recorded {result.event.type.value} of {result.event.date}")
-        return result
+        witnessed = self._witnessed(ref, _recorded_words(raw_event))
+        return witnessed.record_event(ref, raw_event, actor=f"web:{self.account.name}",
+                                      expected_version=expected_version, source="web")
 
     def reminder_action(self, action: str, reminder_id: int, until: date | None = None,
                         reason: str | None = None, text: str | None = None) -> str:
         self.account.require(Permission.MANAGE_REMINDERS)
-        result = self.tracker.act_on_reminder(action, reminder_id, f"web:{self.account.name}",
-                                              until=until, reason=reason, text=text,
-                                              person=self.account.name if action == "acknowledge" else None)
-        self._log("write", result.patient_ref, f"{action} reminder {reminder_id}")
+        witnessed = self._witnessed(self.tracker.patient_of_reminder(reminder_id),
+                                    f"{action} reminder {reminder_id}")
+        result = witnessed.act_on_reminder(action, reminder_id, f"web:{self.account.name}",
+                                           until=until, reason=reason, text=text,
+                                           person=self.account.name if action == "acknowledge" else None)
         return result.sentence()
 
     # -- FHIR (docs/fhir.md) ------------------------------------------------------------------
@@ -187,8 +202,9 @@ class Desk:
     def assign(self, reminder_id: int, to: str | None) -> str:
         """Give a reminder to a person (a user name), or release it (None)."""
         self.account.require(Permission.MANAGE_REMINDERS)
-        result = self.tracker.act_on_reminder("assign", reminder_id, f"web:{self.account.name}", person=to)
-        self._log("write", result.patient_ref, f"assign reminder {reminder_id} to {to or 'nobody'}")
+        witnessed = self._witnessed(self.tracker.patient_of_reminder(reminder_id),
+                                    f"assign reminder {reminder_id} to {to or 'nobody'}")
+        result = witnessed.act_on_reminder("assign", reminder_id, f"web:{self.account.name}", person=to)
         return result.sentence()
 
     def people(self) -> list[str]:
