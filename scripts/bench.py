@@ -1079,7 +1079,7 @@ def open_refs(url: str, limit: int) -> list[str]:
 def bench_api_memory(url: str, day: date, samples: int, label: str) -> dict[str, Any]:
     """The server's memory after the same reads on a small database, to set beside the big one."""
     refs = open_refs(url, samples)
-    with api_server(url, day, False) as (base, token, pid):
+    with api_server(url, day, True) as (base, token, pid):  # kept from an earlier run: brought up to date
         latency = api_latency(base, token, samples, refs)
         return {"database": label, **latency, "server_memory_mb": rss_mb(pid)}
 
