@@ -27,6 +27,7 @@ from journey.course import JourneyOutcome, PathwayStep
 from journey.events import (
     CLOSING_EVENTS,
     LIVER_PROCEDURES,
+    LIVER_RESECTIONS,
     OXALIPLATIN_REGIMENS,
     PRIMARY_PROCEDURES,
     TRIPLET_REGIMENS,
@@ -185,19 +186,8 @@ class Reading:
         return self.steps[index].event if index is not None else None
 
     def resectable_before(self, index: int) -> bool | None:
-        """The latest resectability judgement recorded before step ``index`` in the same episode
-        (contract §4; a judgement before a recurrence was about other disease)."""
-        if not self.steps:
-            return None
-        episode = self.episode_of[min(index, len(self.steps) - 1)]
-        for i in range(min(index, len(self.steps)) - 1, -1, -1):
-            if self.episode_of[i] != episode:
-                return None
-            e = self.steps[i].event
-            if e is not None and e.type in (EventType.MDT_REVIEW, EventType.REASSESSMENT) \
-                    and e.get("resectable") is not None:
-                return bool(e.get("resectable"))
-        return None
+        """Resectable or not before step ``index`` (JourneyOutcome.resectable_before)."""
+        return self.outcome.resectable_before(index)
 
     def liver_surgeries(self) -> list[tuple[int, PathwayStep, ClinicalEvent]]:
         return [(i, s, e) for i, s, e in self.events(EventType.SURGERY)
@@ -370,11 +360,11 @@ def conversion_regimen(r: Reading) -> Verdict:
 def folfox_after_failure(r: Reading) -> Verdict:
     if r.profile.oxaliplatin_failure_within_12_months is not True:
         return Verdict(False)
-    # seed:34 speaks of perioperative FOLFOX: salvage lines (oxaliplatin reintroduction after
-    # progression) are the MDT's call and are not counted
-    # ... and of the presentation that followed the adjuvant oxaliplatin, not a later recurrence
-    starts = [(change, line) for _, change, line in r.regimens_given(Intent.PREOP, Intent.POSTOP)
-              if line.episode == 0]
+    # seed:34 speaks of the perioperative course (before, between the stages of, and after the
+    # liver operation): salvage lines (oxaliplatin reintroduction after progression) are the
+    # MDT's call and are not counted; nor is a later recurrence, far from the adjuvant oxaliplatin
+    starts = [(change, line) for _, change, line
+              in r.regimens_given(Intent.PREOP, Intent.INTERVAL, Intent.POSTOP) if line.episode == 0]
     findings = tuple(
         Finding(change.on, f"{change.regimen} given as {line.intent} therapy although adjuvant "
                            f"oxaliplatin failed within 12 months; FOLFIRI is advised instead "
@@ -398,7 +388,8 @@ def dmmr_immunotherapy(r: Reading) -> Verdict:
 def resection_after_progression(r: Reading) -> Verdict:
     """Liver surgery after progression during pre-operative therapy (as the fold recorded it,
     contract §7.2: a primary resection does not end that therapy), in the same episode, without
-    a resectable judgement (reassessment or MDT review) recorded in between."""
+    a resectable reassessment recorded in between (contract §5; an MDT review is a decision, not
+    the imaging that shows the disease resectable again, as G-PROGRESSION-SALVAGE reads it too)."""
     findings: list[Finding] = []
     eligible = False
     for episode in r.episodes:
@@ -412,8 +403,7 @@ def resection_after_progression(r: Reading) -> Verdict:
             continue
         i, e = operation
         last = max(p for p in progressed_at if p < i)
-        cleared = any(s.event is not None and s.event.type in (EventType.REASSESSMENT,
-                                                                EventType.MDT_REVIEW)
+        cleared = any(s.event is not None and s.event.type is EventType.REASSESSMENT
                       and s.event.get("resectable") is True for s in r.steps[last + 1:i])
         if not cleared:
             findings.append(Finding(
@@ -525,8 +515,8 @@ def r1_no_chemo(r: Reading) -> Verdict:
     findings: list[Finding] = []
     eligible = False
     for i, _, e in r.liver_surgeries():
-        if e.get("margin") != "R1" or e.get("stage") == 1:
-            continue  # of two stages, the second's margin counts (contract §7.6)
+        if e.get("margin") != "R1" or e.get("stage") == 1 or e.get("procedure") not in LIVER_RESECTIONS:
+            continue  # of two stages, the second's margin counts (contract §7.6); not an ablation's
         judgeable, late, started = _window_check(
             r, e, i, weeks * 7, lambda x: x.type is EventType.SYSTEMIC_STARTED)
         eligible = eligible or judgeable
@@ -570,17 +560,17 @@ def recurrence_no_mdt(r: Reading) -> Verdict:
 
 
 def rectal_rt_undecided(r: Reading) -> Verdict:
-    """Synchronous rectal primary: the pelvic radiotherapy question must be answered (an MDT
-    recording pelvic_rt_indicated, or radiotherapy given) before the first liver operation."""
+    """Synchronous rectal primary: an MDT must have recorded whether pelvic radiotherapy is
+    indicated (pelvic_rt_indicated) before the first liver operation (contract §5: radiotherapy
+    given without that decision on record does not answer it)."""
     if r.timing.value != "synchronous" or not r.profile.rectal:
         return Verdict(False)
     surgeries = r.liver_surgeries()
     if not surgeries:
         return Verdict(True)
     i, _, e = surgeries[0]
-    decided = any(s.event is not None and (
-        (s.event.type is EventType.MDT_REVIEW and s.event.get("pelvic_rt_indicated") is not None)
-        or s.event.type is EventType.RADIOTHERAPY) for s in r.steps[:i])
+    decided = any(s.event is not None and s.event.type is EventType.MDT_REVIEW
+                  and s.event.get("pelvic_rt_indicated") is not None for s in r.steps[:i])
     if decided:
         return Verdict(True)
     return Verdict(True, (Finding(e.date, "Liver surgery for synchronous rectal cancer before an MDT "
@@ -624,8 +614,9 @@ CHECKS: tuple[Check, ...] = (
           "disease; no triplet for right-sided wild-type disease", (), conversion_regimen,
           dates_as="the day the regimen started"),
     Check("A-FOLFOX-AFTER-OXA-FAILURE", 34, "No FOLFOX after oxaliplatin failure within 12 months",
-          "relapse within 12 calendar months of adjuvant oxaliplatin, perioperative (pre- or "
-          "post-operative) systemic therapy started for that presentation (before any recurrence)",
+          "relapse within 12 calendar months of adjuvant oxaliplatin, perioperative (pre-operative, "
+          "between two stages, or post-operative) systemic therapy started for that presentation "
+          "(before any recurrence)",
           "FOLFOX or CAPOX started as perioperative therapy", (), folfox_after_failure,
           dates_as="the day it started"),
     Check("A-DMMR-NO-IMMUNO", 7, "Immunotherapy first for resectable dMMR disease",
@@ -633,7 +624,7 @@ CHECKS: tuple[Check, ...] = (
           "that therapy was not immunotherapy", (), dmmr_immunotherapy, dates_as="the day it started"),
     Check("A-RESECTION-AFTER-PROGRESSION", 33, "No resection straight after progression on therapy",
           "progression (PD, progression event, or stop for progression) during pre-operative therapy",
-          "liver surgery after it with no resectable judgement (reassessment or MDT) in between",
+          "liver surgery after it with no resectable reassessment in between",
           (), resection_after_progression, dates_as="the day of the operation"),
     Check("A-COMPLETE-RESPONSE", 32, "Operate before a complete radiological response",
           "patients who received pre-operative therapy",
@@ -651,7 +642,7 @@ CHECKS: tuple[Check, ...] = (
           "a simultaneous resection was done and ECOG is recorded", "ECOG >= 2", (), simultaneous_unfit,
           dates_as="the day of the operation"),
     Check("A-R1-NO-CHEMO", 35, "Post-operative therapy after an R1 liver resection",
-          "R1 liver resections (of two stages, the second) whose window has passed, or with "
+          "R1 liver resections, not ablations (of two stages, the second) whose window has passed, or with "
           "therapy started (closure inside the window excludes)",
           "no systemic therapy started within the window after the operation",
           ("r1_chemo_window_weeks",), r1_no_chemo, reminder_kind="r1_postop_therapy",
@@ -663,7 +654,7 @@ CHECKS: tuple[Check, ...] = (
           dates_as="the late review's day; when missing, the first day after the window"),
     Check("A-RECTAL-RT-UNDECIDED", 20, "Pelvic radiotherapy decided for synchronous rectal cancer",
           "synchronous metastases with a rectal primary",
-          "first liver operation before an MDT recorded pelvic_rt_indicated (or radiotherapy was given)",
+          "first liver operation before an MDT recorded pelvic_rt_indicated",
           ("synchronous_window_days",), rectal_rt_undecided, dates_as="the day of the liver operation"),
     Check("A-OVERRIDE", None, "Entries recorded with an override", "every patient",
           "an accepted event carries an override reason (always justified by that reason)", (), override,

@@ -71,7 +71,7 @@ K = ReminderKind
 #: the version of the fold's rules (pathway, treatment record, reminder policy). Stored with each
 #: patient's derived phase and reminders: a patient derived under another version is re-derived
 #: from the log (the log itself never changes).
-PATHWAY_VERSION = "2026.12-1"
+PATHWAY_VERSION = "2026.12-2"
 
 
 @dataclass(frozen=True)
@@ -148,6 +148,23 @@ class JourneyOutcome:
 
     def reminders_with_status(self) -> list[tuple[Reminder, ReminderStatus]]:
         return [(r, self.status(r)) for r in self.reminders]
+
+    def resectable_before(self, index: int) -> bool | None:
+        """Resectable or unresectable before step ``index`` (contract §4): the latest
+        resectability judgement recorded (``mdt_review`` or ``reassessment``), None before any.
+        A recurrence starts over (a judgement before it was about other disease); a return does
+        not (§7.9: the history is kept, and the next plan starts the new episode)."""
+        began_by = {e.index: e.began_by for e in self.course.episodes}
+        end = min(index, len(self.steps))
+        later = self.steps[end].episode if end < len(self.steps) else None
+        for step in reversed(self.steps[:end]):
+            if later is not None and step.episode != later and began_by.get(later) is not EpisodeStart.RETURN:
+                return None  # across the start of an episode that a recurrence began
+            if step.event is not None and step.event.type in (EventType.MDT_REVIEW, EventType.REASSESSMENT) \
+                    and step.event.get("resectable") is not None:
+                return bool(step.event.get("resectable"))
+            later = step.episode
+        return None
 
 
 class _Fold:
@@ -524,7 +541,7 @@ class _Fold:
             self.course.liver_treated_ever = True
             if operation.margin == "R2":
                 self.open_reminder(mdt_after_r2(event.seq, event.date, self.settings))
-            elif operation.margin == "R1" and not self.course.on_therapy:
+            elif operation.margin == "R1" and operation.resection and not self.course.on_therapy:
                 self.open_reminder(r1_postop_therapy(event.seq, event.date, self.settings))
         return None
 

@@ -20,8 +20,9 @@ def add_months(day: date, months: int) -> date:
     return result
 
 
-def parse_clinical_date(value: object, what: str) -> date:
-    """A clinical date from a scenario or form value (a date or ``YYYY-MM-DD``)."""
+def parse_clinical_date(value: object, what: str, field: str | None = None) -> date:
+    """A clinical date from a scenario or form value (a date or ``YYYY-MM-DD``); a refusal names
+    ``field`` (the file's key) beside the words, so the line to mend can be found."""
     from journey.errors import ImpossibleEntry
 
     if isinstance(value, datetime):
@@ -34,8 +35,10 @@ def parse_clinical_date(value: object, what: str) -> date:
             return date.fromisoformat(text)
         except ValueError:
             if _ISO_DATE.fullmatch(text):  # 2025-02-30: the shape of a date, but no such day
-                raise ImpossibleEntry(f"{what} ({shown(text)}) is not a date on the calendar.") from None
-    raise ImpossibleEntry(f"{what} must be a date written as YYYY-MM-DD, not {shown(value)}.")
+                given = f"{field}: {shown(text)}" if field else shown(text)
+                raise ImpossibleEntry(f"{what} ({given}) is not a date on the calendar.") from None
+    named = f" ({field})" if field else ""
+    raise ImpossibleEntry(f"{what}{named} must be a date written as YYYY-MM-DD, not {shown(value)}.")
 
 
 def safe_str(value: object) -> str:

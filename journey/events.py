@@ -54,6 +54,9 @@ PROCEDURES = ("liver_resection", "ablation", "primary_resection", "simultaneous_
               "portal_vein_embolisation")
 #: the operations on the liver metastases; portal vein embolisation prepares one and is not one
 LIVER_PROCEDURES = ("liver_resection", "ablation", "simultaneous_resection")
+#: the liver operations that resect (contract §4 "last liver resection", §5 "R1 liver resection"):
+#: an ablation treats the liver too, but an R1 margin there is not an R1 resection
+LIVER_RESECTIONS = ("liver_resection", "simultaneous_resection")
 PRIMARY_PROCEDURES = ("primary_resection", "simultaneous_resection")
 EMBOLISATION = "portal_vein_embolisation"
 MARGINS = ("R0", "R1", "R2")

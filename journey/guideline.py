@@ -36,7 +36,7 @@ from journey.profile import Sidedness, Timing
 from journey.treatment import Episode, EpisodeStart, Intent
 
 #: the version of the rules below; recorded with every recommendation shown
-RULESET_VERSION = "2026.12-1"
+RULESET_VERSION = "2026.12-2"
 
 RECOMMENDATION, WARNING = "recommendation", "warning"
 
@@ -47,7 +47,6 @@ CHOICE_PHASES = (Phase.ASSESSMENT, Phase.NEOADJUVANT, Phase.REASSESSMENT, Phase.
 #: phases after the liver operation of an episode in which post-operative therapy is due or given
 POSTOP_PHASES = (Phase.RESECTION, Phase.ADJUVANT)
 #: liver operations with a resection margin
-RESECTIONS = ("liver_resection", "simultaneous_resection")
 SINGLE_METASTASIS_LIMIT_MM = 20  # seed:8 "<2 cm": 19 mm qualifies, 20 mm does not
 PERIOP_MAX_METASTASES = 4  # seed:5 "up to 4 liver metastases"
 
@@ -122,13 +121,8 @@ def current_episode_events(outcome: JourneyOutcome) -> list[ClinicalEvent]:
 
 
 def latest_resectability(outcome: JourneyOutcome) -> bool | None:
-    """The latest resectability judgement (``mdt_review`` or ``reassessment``) of the current
-    episode; None before any. A judgement made before a recurrence was about other disease."""
-    for event in reversed(current_episode_events(outcome)):
-        if event.type in (EventType.MDT_REVIEW, EventType.REASSESSMENT) \
-                and event.get("resectable") is not None:
-            return bool(event.get("resectable"))
-    return None
+    """Resectable or not now (JourneyOutcome.resectable_before, one definition with the audit)."""
+    return outcome.resectable_before(len(outcome.steps))
 
 
 def simultaneous_feasible(outcome: JourneyOutcome) -> bool | None:
@@ -155,7 +149,7 @@ def last_liver_resection_margin(episode: Episode) -> tuple[bool, str | None]:
     """(was the episode's liver surgery completed by a resection, the margin of the last such
     resection or None when not recorded). A first stage's margin is not read (§7.6)."""
     resections = [op for op in episode.liver_operations
-                  if op.stage != 1 and op.procedure in RESECTIONS]
+                  if op.stage != 1 and op.resection]
     return (True, resections[-1].margin) if resections else (False, None)
 
 

@@ -171,7 +171,7 @@ class _Reader:
                 self.fail(f"{what} is missing.")
             return None
         try:
-            day = parse_clinical_date(value, what)
+            day = parse_clinical_date(value, what, key)
         except ImpossibleEntry as e:
             self.fail(e.message)
             return None

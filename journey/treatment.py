@@ -23,7 +23,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from journey.events import IMMUNOTHERAPY
+from journey.events import IMMUNOTHERAPY, LIVER_RESECTIONS
 
 
 class Intent(StrEnum):
@@ -155,6 +155,11 @@ class LiverOperation:
     procedure: str
     stage: int | None
     margin: str | None
+
+    @property
+    def resection(self) -> bool:
+        """A resection, whose margin is what the R1 rules read (an ablation is not one)."""
+        return self.procedure in LIVER_RESECTIONS
 
 
 @dataclass(frozen=True)

@@ -212,8 +212,9 @@ def test_a_date_off_the_calendar_rejects_its_event_and_in_the_patient_block_the_
         "diagnosed_on: 2024-01-10", "diagnosed_on: 2024-02-30"))
     result = run("replay", str(patient_block), "--json")
     assert result.exit_code == 2
-    assert "The date the primary was diagnosed ('2024-02-30') is not a date on the calendar" in flat(
-        result.stderr)
+    # the same words, and the field's name (contract §7.11)
+    assert ("The date the primary was diagnosed (diagnosed_on: '2024-02-30') is not a date on the "
+            "calendar") in flat(result.stderr)
     as_of = write(tmp_path, "asof.yaml", UNQUOTED_PATIENT.format(ref='"P-1"').replace(
         "as_of: 2025-01-01", "as_of: 2025-02-29"))
     result = run("replay", str(as_of), "--json")

@@ -298,6 +298,18 @@ def test_relapse_a_day_after_twelve_months_is_not_failure():
     assert "A-FOLFOX-AFTER-OXA-FAILURE" not in result.eligible
 
 
+def test_folfox_between_the_two_stages_after_failure_deviates_too():
+    """Interval therapy is part of the perioperative course (contract §7.6 exempts it from the
+    reassessment and conversion rules, not from this one)."""
+    events = [PREOP[0], {"date": "2025-02-03", "type": "systemic_started", "regimen": "FOLFIRI"},
+              {"date": "2025-03-20", "type": "systemic_stopped", "reason": "surgery"},
+              {"date": "2025-03-25", "type": "surgery", "procedure": "liver_resection", "stage": 1,
+               "margin": "R0"},
+              {"date": "2025-04-10", "type": "systemic_started", "regimen": "CAPOX"}]
+    [dev] = found(judged(events, "2025-05-01", oxaliplatin("2025-01-05")), "A-FOLFOX-AFTER-OXA-FAILURE")
+    assert dev.date == D("2025-04-10") and "interval" in dev.detail
+
+
 def test_folfiri_after_failure_is_as_advised():
     events = [PREOP[0], {"date": "2025-02-03", "type": "systemic_started", "regimen": "FOLFIRI"}]
     result = judged(events, "2025-02-10", oxaliplatin("2025-01-05"))
@@ -344,6 +356,14 @@ def test_a_resectable_reassessment_between_progression_and_surgery_clears_it():
     result = judged([*PREOP, PD, clear, LIVER_SURGERY], "2025-05-01")
     assert "A-RESECTION-AFTER-PROGRESSION" in result.eligible
     assert not found(result, "A-RESECTION-AFTER-PROGRESSION")
+
+
+def test_a_resectable_mdt_review_alone_does_not_clear_progression_before_surgery():
+    """Contract §5: "with no resectable reassessment between"; the MDT's word is a decision, not
+    the imaging that shows the disease resectable again."""
+    mdt = {"date": "2025-04-10", "type": "mdt_review", "resectable": True, "plan": "liver_first"}
+    [dev] = found(judged([*PREOP, PD, mdt, LIVER_SURGERY], "2025-05-01"), "A-RESECTION-AFTER-PROGRESSION")
+    assert dev.date == D("2025-04-20")
 
 
 def test_surgery_after_progression_with_an_override_is_justified():
@@ -459,6 +479,16 @@ def test_an_mdt_recording_the_pelvic_radiotherapy_decision_satisfies_the_check(i
     assert "A-RECTAL-RT-UNDECIDED" in result.eligible and not found(result, "A-RECTAL-RT-UNDECIDED")
 
 
+def test_pelvic_radiotherapy_given_without_the_mdt_decision_on_record_still_deviates():
+    """Contract §5: the MDT must have recorded pelvic_rt_indicated; radiotherapy given is not that."""
+    events = [UPFRONT[0],
+              {"date": "2025-01-25", "type": "radiotherapy", "target": "pelvis", "status": "started"},
+              {"date": "2025-02-05", "type": "radiotherapy", "target": "pelvis", "status": "completed"},
+              UPFRONT[1]]
+    [dev] = found(judged(events, "2025-03-01", RECTAL), "A-RECTAL-RT-UNDECIDED")
+    assert dev.date == D("2025-02-10")
+
+
 def test_the_pelvic_radiotherapy_decision_is_not_judged_before_liver_surgery():
     result = judged(UPFRONT[:1], "2025-03-01", RECTAL)
     assert not found(result, "A-RECTAL-RT-UNDECIDED")
@@ -490,6 +520,21 @@ def test_no_therapy_after_r1_is_judged_only_once_the_window_has_passed():
     assert "A-R1-NO-CHEMO" not in judged(R1, day("2025-02-10", 84)).eligible
     [dev] = found(judged(R1, day("2025-02-10", 85)), "A-R1-NO-CHEMO")
     assert dev.date == D(day("2025-02-10", 85))
+
+
+def test_an_r1_ablation_is_not_an_r1_resection_for_the_audit_the_reminders_or_the_advice():
+    """One definition (LiverOperation.resection): contract §5 "R1 liver resection", §4 "last
+    liver resection had margin R1"."""
+    from journey.guideline import advise
+
+    ablation = [R1[0], {**R1[1], "procedure": "ablation"}]
+    profile = read_profile(BASE_PATIENT)
+    outcome = follow_journey(profile, [read_event(e, seq=i) for i, e in enumerate(ablation)], D("2025-07-01"))
+    assert "A-R1-NO-CHEMO" not in judge(outcome).eligible
+    assert "r1_postop_therapy" not in [r.kind.value for r in outcome.reminders]
+    assert "G-R1-CONTINUE" not in advise(outcome).ids
+    resected = follow_journey(profile, [read_event(e, seq=i) for i, e in enumerate(R1)], D("2025-07-01"))
+    assert "r1_postop_therapy" in [r.kind.value for r in resected.reminders]
 
 
 def test_an_r0_resection_or_death_inside_the_window_is_outside_the_r1_check():

@@ -513,6 +513,21 @@ def test_a_return_is_for_a_patient_transferred_or_lost(history: tuple, words: st
     assert refusal.impossible and words in refusal.reason
 
 
+def test_a_returned_patient_keeps_the_latest_resectability_judgement_until_the_next_one() -> None:
+    """§4 "the latest resectability judgement recorded", §7.9 "with the history kept": coming
+    back is not new disease (a recurrence is, and starts over)."""
+    outcome = follow(scenario(*PERIOP_START, ev("transfer", "2025-02-10"), ev("returned", "2025-05-01")),
+                     as_of=date(2025, 5, 5))
+    assert outcome.phase is P.ASSESSMENT
+    assert {"G-PERIOP-FOLFOX", "G-PMMR-CHEMO-FIRST"} <= rec_ids(outcome)
+    assert "G-OUTSIDE-GUIDELINE" not in rec_ids(outcome)
+    dmmr = follow(scenario(*PERIOP_START[:1], ev("transfer", "2025-01-20"), ev("returned", "2025-05-01"),
+                           ev("systemic_started", "2025-05-05", regimen="FOLFOX"),
+                           biomarkers={"mmr": "dMMR", "ras": "wild_type", "braf": "wild_type"}),
+                  as_of=date(2025, 5, 10))
+    assert [d.check for d in deviations(dmmr, "A-DMMR-NO-IMMUNO")] == ["A-DMMR-NO-IMMUNO"]
+
+
 def test_a_recurrence_found_on_return_after_liver_surgery_is_a_recurrence() -> None:
     outcome = follow(scenario(*PERIOP_TO_ADJUVANT, ev("systemic_stopped", "2025-09-01", reason="completed"),
                               ev("lost_to_follow_up", "2025-12-01"), ev("returned", "2026-06-01"),
