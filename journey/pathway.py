@@ -24,7 +24,7 @@ from journey.events import (
     ClinicalEvent,
     EventType,
 )
-from journey.treatment import Course
+from journey.treatment import Course, Intent, LineEnd
 
 
 class Phase(StrEnum):
@@ -110,6 +110,15 @@ def on_postop_therapy(j: Journey, e: ClinicalEvent) -> bool:
 
 def on_interval_therapy(j: Journey, e: ClinicalEvent) -> bool:
     return j.course.on_interval_therapy
+
+
+def postop_line_stopped_today(j: Journey, e: ClinicalEvent) -> bool:
+    """The episode's last line was post-operative and was stopped on this entry's date: a line
+    started the same day replaces it (a change of regimen, contract §7.1: each entry counts)."""
+    lines = j.course.episode.lines
+    last = lines[-1] if lines else None
+    return (last is not None and last.intent is Intent.POSTOP and last.ending is LineEnd.STOPPED
+            and last.ended_on == e.date)
 
 
 def line_running_unheld(j: Journey, e: ClinicalEvent) -> bool:
@@ -221,6 +230,8 @@ PATHWAY: tuple[Step, ...] = (
          why="interval therapy between the two stages of the liver operation"),
     _row(E.SYSTEMIC_STARTED, P.RESECTION, P.NEOADJUVANT, unless=[liver_treated_in_episode],
          why="therapy before the liver operation"),
+    _row(E.SYSTEMIC_STARTED, P.SURVEILLANCE, P.ADJUVANT, [postop_line_stopped_today],
+         why="post-operative therapy changed: one line stopped and another started the same day"),
     _row(E.SYSTEMIC_STARTED, (*PREOP_PHASES, P.ADJUVANT, P.SALVAGE), None,
          why="a new line of the same therapy"),
 

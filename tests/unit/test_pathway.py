@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -21,7 +21,7 @@ from journey.pathway import (
     take_step,
 )
 from journey.scenario import read_scenario
-from journey.treatment import Course, Hold, Intent, LiverOperation, RegimenChange, TherapyLine
+from journey.treatment import Course, Hold, Intent, LineEnd, LiverOperation, RegimenChange, TherapyLine
 from tests.conftest import PERIOP_START, as_seen, ev, follow, scenario
 
 P = Phase
@@ -67,7 +67,18 @@ COURSES = {
     "transferred": lambda: _course(closed_with="transfer"),
     "lost": lambda: _course(closed_with="lost_to_follow_up"),
     "died": lambda: _course(closed_with="death"),
+    "postop_stopped_today": lambda: _postop_stopped(D),
+    "postop_stopped_before": lambda: _postop_stopped(D - timedelta(days=1)),
 }
+
+
+def _postop_stopped(on: date) -> Course:
+    """After the liver operation, a post-operative line stopped (for toxicity) on ``on``."""
+    course = _course(Intent.POSTOP, liver=None, ever=True)
+    line = course.episode.lines[-1]
+    line.ended_on, line.ending, line.stop_reason, line.ended_by = on, LineEnd.STOPPED, "toxicity", 3
+    course.line = None
+    return course
 
 
 def event(type_: EventType, **fields: object) -> ClinicalEvent:
@@ -168,6 +179,9 @@ CASES: list[Case] = [
     Case(P.SALVAGE, "on_salvage", STARTED, P.SALVAGE),
     Case(P.SALVAGE, "fresh", STARTED, P.SALVAGE),
     *cases((P.SURVEILLANCE, P.CLOSED), "liver_operated", STARTED, REFUSED),
+    # a post-operative line stopped and another started the same day: a change of regimen (§7.1)
+    Case(P.SURVEILLANCE, "postop_stopped_today", STARTED, P.ADJUVANT),
+    Case(P.SURVEILLANCE, "postop_stopped_before", STARTED, REFUSED),
     # -- systemic therapy stopped ---------------------------------------------------------------
     *cases(ACTIVE, "on_preop", STOPPED["progression"], P.SALVAGE),
     *cases(PREOP_PHASES, "on_preop", STOPPED["surgery"], P.RESECTION),

@@ -191,6 +191,21 @@ PERIOP_TO_ADJUVANT = (*PERIOP_START,  # pre-op 2025-01-10 .. 2025-04-04 = 84 day
                       ev("systemic_started", "2025-05-26", regimen="FOLFOX"))
 
 
+def test_a_postoperative_line_switched_on_one_day_goes_on_as_postoperative_therapy() -> None:
+    """§7.1 each entry counts: FOLFOX stopped for neuropathy and CAPOX started the same day is a
+    change of regimen, not an entry to refuse; the total counts both lines."""
+    outcome = follow(scenario(*PERIOP_TO_ADJUVANT, ev("systemic_stopped", "2025-06-26", reason="toxicity"),
+                              ev("systemic_started", "2025-06-26", regimen="CAPOX")),
+                     as_of=date(2025, 7, 10))
+    assert outcome.phase is P.ADJUVANT and outcome.refusals == []
+    checks = reminders(outcome, K.TOTAL_CHEMO_CHECK)
+    assert [s for _, s in checks] == [ReminderStatus.RESOLVED, ReminderStatus.SCHEDULED]
+    # 84 pre-operative + 31 post-operative days so far: the new line's check falls due on the
+    # day the episode's total reaches 183 days
+    assert checks[1][0].due_on == date(2025, 6, 26) + timedelta(days=183 - 84 - 31)
+    assert deviations(outcome, "A-TOTAL-6M") == []
+
+
 def test_a_decision_for_surveillance_ends_postoperative_therapy_and_cancels_the_check() -> None:
     outcome = follow(scenario(*PERIOP_TO_ADJUVANT,
                               ev("mdt_review", "2025-07-01", resectable=True, plan="surveillance")),
