@@ -255,13 +255,25 @@ def prepare_cache(path: Path, meta: dict[str, Any]) -> dict[str, Any]:
 
 
 def ensure_cache(path: Path, patients: int, workers: int) -> dict[str, Any]:
+    """The cohort cache, built anew when missing or made under other pathway rules (its phases,
+    reminders and fold memories would be re-derived patient by patient, which is not what a
+    sweep or an entry costs on a database kept up to date by ``rederive_stale``)."""
+    from journey.course import PATHWAY_VERSION
+
     meta_path = path.with_suffix(".json")
     if path.exists() and meta_path.exists():
         meta = json.loads(meta_path.read_text())
-        if meta.get("patients") == patients:
+        if meta.get("patients") == patients and meta.get("pathway_version") == PATHWAY_VERSION:
             return meta if meta.get("prepared") else prepare_cache(path, meta)
+        print(f"The cached cohort was made under pathway rules {meta.get('pathway_version')}, "
+              f"these are {PATHWAY_VERSION}: built anew.")
+    for derived in WORK.glob("audit-*k.sqlite*"):  # the audit's databases are cut from the cohort
+        derived.unlink()
     print(f"Generating the {patients:,}-patient cohort into {path} (once; reused by later runs) ...")
-    return build_cache(path, patients, workers)
+    meta = build_cache(path, patients, workers)
+    meta["pathway_version"] = PATHWAY_VERSION
+    meta_path.write_text(json.dumps(meta, indent=2))
+    return meta
 
 
 def replicate_memories(path: Path, meta: dict[str, Any]) -> int:
