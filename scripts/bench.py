@@ -191,6 +191,7 @@ def build_cache(path: Path, patients: int, workers: int, genuine: int = GENUINE_
             "refused": report.refused, "generation_seconds": round(report.seconds, 1), "seed": CACHE_SEED,
             "as_of": CACHE_AS_OF.isoformat(), "runs": 0}
     meta.update(replicate(tmp, patients))
+    fresh(path)  # an earlier cache's -wal/-shm must not meet the new file
     tmp.rename(path)
     return prepare_cache(path, meta)
 
