@@ -30,8 +30,8 @@ BAD_FILES: dict[str, tuple[str, str, str]] = {
                                        "after today"),
     "a diagnosis in year 1": (".yaml", scenario_text(primary={"diagnosed_on": "0001-01-10"}), "before 1900"),
     "an impossible calendar date": (".yaml", scenario_text(primary={"diagnosed_on": "2024-02-30"}),
-                                    "The date the primary was diagnosed ('2024-02-30') is not a "
-                                    "date on the calendar"),
+                                    "The date the primary was diagnosed (diagnosed_on: '2024-02-30') "
+                                    "is not a date on the calendar"),
     "negative count": (".yaml", scenario_text(metastases={"count": -2}), "between 1 and 200"),
     "a 10^9 mm metastasis": (".json", scenario_text(".json", metastases={"max_size_mm": 10**9}),
                              "between 1 and 300 mm"),
