@@ -4,7 +4,9 @@ below makes any of them again; no engine, settings or scheduler object exists at
 
 from __future__ import annotations
 
+import sys
 import threading
+from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -39,8 +41,24 @@ def build_tracker(settings: Settings | None = None, clock: Clock | None = None, 
     tracker = Tracker(engine, clock, settings)
     if migrate:
         upgrade(engine)
-        tracker.rederive_stale()  # new rules: the stored phases and reminders follow the log
+        # new rules: the stored phases and reminders follow the log (minutes for a large registry)
+        tracker.rederive_stale(progress=_say_rederiving())
     return tracker
+
+
+def _say_rederiving() -> Callable[[int, int], None]:
+    """The one long step of an upgrade, said on stderr each tenth of the way (a program that
+    starts after new pathway rules re-derives every stored journey before it does anything)."""
+    said = -1
+
+    def say(done: int, total: int) -> None:
+        nonlocal said
+        tenth = done * 10 // max(total, 1)
+        if tenth != said:
+            said = tenth
+            print(f"Re-deriving the stored journeys under the current pathway rules (once, after an "
+                  f"upgrade): {done:,} of {total:,}", file=sys.stderr, flush=True)
+    return say
 
 
 def throwaway_tracker(as_of: date | None = None, settings: Settings | None = None) -> Tracker:

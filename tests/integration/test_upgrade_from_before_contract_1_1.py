@@ -17,6 +17,7 @@ import sqlite3
 from datetime import date
 from pathlib import Path
 
+import pytest
 from alembic.script import ScriptDirectory
 
 from db.migrate import MIGRATIONS
@@ -40,7 +41,8 @@ def _rows(path: Path, query: str) -> list[tuple]:
         return connection.execute(query).fetchall()
 
 
-def test_an_old_database_upgrades_and_verifies_with_its_log_and_actions_kept(tmp_path: Path) -> None:
+def test_an_old_database_upgrades_and_verifies_with_its_log_and_actions_kept(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "journey.sqlite"
     shutil.copy(FIXTURE, path)
     log_before = _rows(path, "SELECT id, patient_id, seq, payload, chain_hash FROM event ORDER BY id")
@@ -48,6 +50,8 @@ def test_an_old_database_upgrades_and_verifies_with_its_log_and_actions_kept(tmp
     assert _rows(path, "SELECT version_num FROM alembic_version") == [("0003",)]
 
     tracker = build_tracker(Settings(database_url=f"sqlite:///{path}"), clock=FixedClock(TODAY))
+    said = capsys.readouterr().err  # the upgrade's long step says how far it has come
+    assert "Re-deriving the stored journeys under the current pathway rules" in said
 
     assert list(tracker.verify()) == []
     assert _rows(path, "SELECT version_num FROM alembic_version") == [(_head(),)]
